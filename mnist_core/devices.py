@@ -1,0 +1,46 @@
+"""Device selection, moving data, and the one device sync every timed region ends with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def get_default_device() -> torch.device:
+    """The GPU when there is one, else the CPU (the tutorial's fallback)."""
+    return torch.device("cuda" if cuda_available() else "cpu")
+
+
+def to_device(data: Any, device: torch.device | str, non_blocking: bool = False) -> Any:
+    """Move a tensor, or lists/tuples/dicts of tensors, to `device`."""
+    if isinstance(data, torch.Tensor):
+        return data.to(device, non_blocking=non_blocking)
+    if isinstance(data, Mapping):
+        return {key: to_device(value, device, non_blocking) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        moved = [to_device(item, device, non_blocking) for item in data]
+        return type(data)(moved) if isinstance(data, list) else tuple(moved)
+    return data
+
+
+def _no_sync() -> None:
+    return None
+
+
+def sync_fn(device: torch.device | str):
+    """The sync for `device`, chosen once: CUDA waits for queued kernels, CPU does nothing."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return lambda: torch.cuda.synchronize(index)
+    return _no_sync
+
+
+def sync(device: torch.device | str) -> None:
+    sync_fn(device)()
