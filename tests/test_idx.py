@@ -1,0 +1,77 @@
+import gzip
+
+import pytest
+import torch
+
+from mnist_core.errors import DatasetError
+from mnist_core.idx import (read_idx_images, read_idx_labels, read_idx_pair, write_idx_images,
+                            write_idx_labels)
+
+
+def test_reads_real_mnist_digits(mnist_t10k):
+    images, labels = mnist_t10k
+    assert images.shape == (10_000, 28, 28) and images.dtype == torch.uint8
+    assert labels.shape == (10_000,) and labels.dtype == torch.int64
+    assert sorted(labels.unique().tolist()) == list(range(10))
+    assert labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]  # the published first test digits
+
+
+def test_raw_and_gz_read_the_same(tmp_path, mnist_t10k):
+    images, labels = mnist_t10k
+    write_idx_images(tmp_path / "img", images[:50])
+    write_idx_images(tmp_path / "img.gz", images[:50])
+    assert torch.equal(read_idx_images(tmp_path / "img"), read_idx_images(tmp_path / "img.gz"))
+    write_idx_labels(tmp_path / "lab", labels[:50])
+    assert torch.equal(read_idx_labels(tmp_path / "lab"), labels[:50])
+
+
+def test_truncated_images(tmp_path, mnist_t10k):
+    path = tmp_path / "images"
+    write_idx_images(path, mnist_t10k[0][:20])
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(DatasetError, match="truncated or padded.*re-download"):
+        read_idx_images(path)
+
+
+def test_truncated_header(tmp_path):
+    path = tmp_path / "images"
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(DatasetError, match="truncated IDX header"):
+        read_idx_images(path)
+
+
+def test_damaged_gzip(tmp_path, mnist_t10k_dir):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes((mnist_t10k_dir / "t10k-images-idx3-ubyte.gz").read_bytes()[:5000])
+    with pytest.raises(DatasetError, match="cannot read"):
+        read_idx_images(path)
+
+
+def test_wrong_magic(tmp_path, mnist_t10k):
+    path = tmp_path / "labels-as-images"
+    write_idx_labels(path, mnist_t10k[1][:20])
+    with pytest.raises(DatasetError, match="wrong magic number 2049 \\(expected 2051\\)"):
+        read_idx_images(path)
+
+
+def test_label_out_of_range(tmp_path, mnist_t10k):
+    path = tmp_path / "labels"
+    labels = mnist_t10k[1][:20].clone()
+    labels[7] = 12
+    write_idx_labels(path, labels)
+    with pytest.raises(DatasetError, match="label 12 at index 7 is out of range 0-9"):
+        read_idx_labels(path)
+
+
+def test_image_label_count_mismatch(tmp_path, mnist_t10k):
+    write_idx_images(tmp_path / "img", mnist_t10k[0][:30])
+    write_idx_labels(tmp_path / "lab", mnist_t10k[1][:29])
+    with pytest.raises(DatasetError, match="30 images but .* 29 labels"):
+        read_idx_pair(tmp_path / "img", tmp_path / "lab")
+
+
+def test_wrong_image_size(tmp_path):
+    payload = b"".join(v.to_bytes(4, "big") for v in (2051, 2, 32, 32)) + bytes(2 * 32 * 32)
+    (tmp_path / "img.gz").write_bytes(gzip.compress(payload))
+    with pytest.raises(DatasetError, match="32x32, expected 28x28"):
+        read_idx_images(tmp_path / "img.gz")
