@@ -1,0 +1,137 @@
+"""A benchmark workload: everything built outside the timed region, then fixed-size rounds.
+
+A round is `steps_per_round` full batches (so every round is the same number of samples)
+followed by the device's sync, so the time of a round on a GPU is the time of its work.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from . import faults
+from .config import BenchConfig
+from .data import MnistData
+from .devices import sync_fn
+from .graph import CudaGraphTrainer
+from .loaders import ResidentLoader, close_loader
+from .models import build_model
+from .pipeline import endless, prepare_torch, train_loader, train_split
+from .telemetry import reset_torch_peak
+from .train import make_optimizer, train_step
+
+KINDS = ("train", "loader")
+
+
+@dataclass
+class Workload:
+    config: BenchConfig
+    kind: str
+    steps_per_round: int
+    first_batch_s: float  # pipeline start-up to first batch on the device (workers, CUDA init)
+    step: Callable[[], object]
+    sync: Callable[[], None]
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def samples_per_round(self) -> int:
+        return self.steps_per_round * self.config.batch_size
+
+    def run_round(self) -> None:
+        step = self.step
+        for _ in range(self.steps_per_round):
+            step()
+        self.sync()
+
+    def warmup(self, rounds: int) -> None:
+        for _ in range(rounds):
+            self.run_round()
+
+    def close(self) -> None:
+        """Stop workers and free device memory so the next configuration starts clean."""
+        for closer in self.closers:
+            closer()
+        self.closers.clear()
+        self.step = _closed
+        gc.collect()
+        if self.config.device == "cuda":
+            torch.cuda.empty_cache()
+
+    def __enter__(self) -> Workload:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _closed() -> None:
+    raise RuntimeError("workload is closed")
+
+
+def steps_for(config: BenchConfig) -> int:
+    return max(1, config.samples_per_round // config.batch_size)
+
+
+def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
+    """Build the pipeline (and model) for `config` and fetch the first batch.
+
+    `config` is used as given: call config.collapsed() first for what really runs.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"workload kind {kind!r} is not one of {', '.join(KINDS)}")
+    device = torch.device(config.device)
+    sync = sync_fn(device)
+    prepare_torch(config)
+    reset_torch_peak(device)
+    split = train_split(config, data)
+    start = time.perf_counter()
+    if config.loader == "resident-graph":
+        return _graph_workload(kind, config, data, split, sync, start)
+
+    wrap = faults.FailingInWorker if faults.active(config, "worker_error") else None
+    loader = train_loader(config, data, split, endless=True, wrap_dataset=wrap)
+    batches = endless(loader)
+    delay = faults.active(config, "delay_ms")
+    if delay is not None:
+        batches = faults.delayed(batches, delay.arg or 0)
+    next(batches)
+    sync()
+    first_batch_s = time.perf_counter() - start
+    closers = [lambda: close_loader(loader)]
+
+    if kind == "loader":
+        step = batches.__next__
+    else:
+        model = build_model(config.model, config.hidden_width).to(device)
+        optimizer = make_optimizer(model, config.lr, device)
+        oom = faults.active(config, "oom")
+
+        def step():
+            images, labels = next(batches)
+            if oom is not None:
+                faults.raise_oom()
+            return train_step(model, optimizer, images, labels)
+
+    return Workload(config, kind, steps_for(config), first_batch_s, step, sync, closers)
+
+
+def _graph_workload(kind, config, data, split, sync, start) -> Workload:
+    if kind != "train":
+        raise ValueError("resident-graph captures the training step; its loader alone is 'resident'")
+    device = torch.device(config.device)
+    resident = ResidentLoader.from_host(
+        data.train_images, data.train_labels, split.train_indices, device=device,
+        batch_size=config.batch_size, shuffle=True, seed=config.seed, drop_last=True,
+    )
+    model = build_model(config.model, config.hidden_width).to(device)
+    optimizer = make_optimizer(model, config.lr, device)
+    trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
+                               batch_size=config.batch_size, seed=config.seed)
+    trainer.run_steps(1)
+    sync()
+    first_batch_s = time.perf_counter() - start
+    return Workload(config, kind, steps_for(config), first_batch_s, lambda: trainer.run_steps(1), sync)

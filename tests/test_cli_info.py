@@ -1,0 +1,91 @@
+import subprocess
+import sys
+
+import pytest
+
+from mnist_core.cli import main
+from mnist_core.data import FILES
+from mnist_core.idx import write_idx_images, write_idx_labels
+
+from test_data import write_small_dataset
+
+
+def run_info(capsys, *args):
+    try:
+        code = main(["info", "--no-download", *args])
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, fragment):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and fragment in lines[0]
+
+
+def test_info_shows_machine_and_dataset(capsys, fashion_dir):
+    code, out, err = run_info(capsys, "--dataset", "fashion-mnist", "--data-root", str(fashion_dir))
+    assert code == 0, err
+    assert "no CUDA GPU" in out and "fashion-mnist" in out and "60,000" in out and "10,000" in out
+    assert "torch threads" in out
+
+
+@pytest.fixture
+def broken_root(tmp_path, mnist_t10k):
+    return write_small_dataset(tmp_path / "ds", mnist_t10k, gz=False)
+
+
+def test_missing_folder(capsys, tmp_path):
+    code, _, err = run_info(capsys, "--data-root", str(tmp_path / "missing"))
+    assert_one_line_error(code, err, "does not exist")
+
+
+def test_truncated_file(capsys, broken_root):
+    path = broken_root / FILES["test_images"]
+    path.write_bytes(path.read_bytes()[:-10])
+    code, _, err = run_info(capsys, "--data-root", str(broken_root))
+    assert_one_line_error(code, err, "truncated or padded")
+
+
+def test_wrong_magic(capsys, broken_root, mnist_t10k):
+    write_idx_labels(broken_root / FILES["train_images"], mnist_t10k[1][:600])
+    code, _, err = run_info(capsys, "--data-root", str(broken_root))
+    assert_one_line_error(code, err, "wrong magic number")
+
+
+def test_label_out_of_range(capsys, broken_root, mnist_t10k):
+    labels = mnist_t10k[1][:600].clone()
+    labels[0] = 200
+    write_idx_labels(broken_root / FILES["train_labels"], labels)
+    code, _, err = run_info(capsys, "--data-root", str(broken_root))
+    assert_one_line_error(code, err, "out of range 0-9")
+
+
+def test_count_mismatch(capsys, broken_root, mnist_t10k):
+    write_idx_images(broken_root / FILES["train_images"], mnist_t10k[0][:599])
+    code, _, err = run_info(capsys, "--data-root", str(broken_root))
+    assert_one_line_error(code, err, "599 images but")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--batch-size", "0"], "batch_size must be >= 1, got 0"),
+    (["--num-workers", "-1"], "num_workers must be >= 0, got -1"),
+    (["--device", "cuda"], "no CUDA GPU"),
+    (["--dataset", "cifar"], "invalid choice: 'cifar'"),
+])
+def test_bad_settings(capsys, args, fragment, monkeypatch):
+    monkeypatch.setattr("mnist_core.config.cuda_available", lambda: False)
+    code, _, err = run_info(capsys, *args)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_console_script_exit_code_and_debug(tmp_path):
+    """The real entry point: exit 2 and one line; --debug shows the traceback."""
+    command = [sys.executable, "-m", "mnist_core.cli", "info", "--data-root", str(tmp_path / "nope")]
+    plain = subprocess.run(command, capture_output=True, text=True)
+    assert plain.returncode == 2 and plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+    debug = subprocess.run(command[:3] + ["--debug"] + command[3:], capture_output=True, text=True)
+    assert "Traceback" in debug.stderr and "DatasetError" in debug.stderr
