@@ -95,13 +95,25 @@ class BenchConfig:
         )
 
     def label(self) -> str:
-        parts = [self.device, self.model, self.loader, f"bs{self.batch_size}"]
-        if self.loader == "dataloader":
-            parts.append(f"w{self.num_workers}")
-            if self.device == "cuda":
-                parts.append("pin" if self.pin_memory else "nopin")
-                parts.append("nb" if self.non_blocking else "blk")
-        return "-".join(parts)
+        return label_for(self.asdict())
+
+
+def label_for(spec: dict) -> str:
+    """A short id for a configuration, e.g. cuda-mlp-dataloader-bs128-w2-pin-nb.
+
+    Works on plain dicts too, so a configuration that cannot be built here (cuda on a
+    CPU-only machine) still gets its id for the skip.
+    """
+    device, loader = spec.get("device", "cpu"), spec.get("loader", "dataloader")
+    parts = [device, spec.get("model", "mlp"), loader, f"bs{spec.get('batch_size', 128)}"]
+    if spec.get("hidden_width", 32) != 32:
+        parts.insert(2, f"h{spec['hidden_width']}")
+    if loader == "dataloader":
+        parts.append(f"w{spec.get('num_workers', 2)}")
+        if device == "cuda":
+            parts.append("pin" if spec.get("pin_memory", True) else "nopin")
+            parts.append("nb" if spec.get("non_blocking", True) else "blk")
+    return "-".join(parts)
 
 
 def _check_choice(field: str, value, choices: tuple[str, ...]) -> None:

@@ -89,3 +89,14 @@ class FailingInWorker(Dataset):
         if get_worker_info() is not None:
             raise RuntimeError("DataLoader worker failed (injected by MNIST_BENCH_INJECT=worker_error)")
         return self.dataset[index]
+
+
+class ErroringGpu:
+    """Stands in for NvmlGpu when nvml_error is injected: claims a GPU, fails every reading."""
+
+    available = True
+
+    def __getattr__(self, name):
+        def failing(*args, **kwargs):
+            raise RuntimeError(f"NVML error in {name} (injected by {ENV_VAR}=nvml_error)")
+        return failing

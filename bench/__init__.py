@@ -1,0 +1,1 @@
+"""The benchmark matrix (pytest wiring only; the measuring logic lives in mnist_core)."""

@@ -1,0 +1,18 @@
+"""Host-to-device copy bandwidth: pageable vs pinned source, blocking vs non_blocking (CUDA only)."""
+
+from mnist_core.telemetry import pcie_theoretical_gb_s
+from mnist_core.transfer import build_transfer, transfer_row
+
+
+def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):
+    benchmark.group = "transfer"
+    size = {key: transfer_case[key] for key in ("batch_size", "block_mib") if key in transfer_case}
+    workload = build_transfer("cuda", pinned=transfer_case["pinned"], non_blocking=transfer_case["non_blocking"],
+                              **size)
+    for _ in range(bench_settings.profile.warmup_rounds):
+        workload.run_round()
+    benchmark.pedantic(workload.run_round, rounds=bench_settings.profile.rounds, iterations=1, warmup_rounds=0)
+    link = (gpu.pcie_link_gen(), gpu.pcie_link_width()) if gpu is not None else (None, None)
+    row = transfer_row(workload, list(benchmark.stats.stats.data), pcie_theoretical_gb_s(*link))
+    row.update(pcie_link_gen=link[0], pcie_link_width=link[1], batch_size=transfer_case.get("batch_size"))
+    benchmark.extra_info.update(row)

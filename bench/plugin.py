@@ -1,0 +1,176 @@
+"""pytest wiring for the benchmark matrix: options, parameters, outcomes, the run file, the summary.
+
+The measuring logic lives in mnist_core; this file only connects it to pytest and
+pytest-benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from mnist_core import profiles
+from mnist_core.config import label_for
+from mnist_core.data import SPECS
+from mnist_core.errors import ConfigError, MnistBenchError
+from mnist_core.nvml import NvmlGpu
+from mnist_core.devices import cuda_available
+from mnist_core.hardware import machine_summary
+from mnist_core.runfile import SECTION
+
+from bench.run_recorder import RunRecorder
+from bench.session_settings import BenchSettings
+
+SETTINGS_KEY = pytest.StashKey[BenchSettings]()
+RECORDER_KEY = pytest.StashKey[RunRecorder]()
+
+# fixture name -> function building that benchmark's configurations
+MATRICES = {
+    "train_spec": profiles.train_specs,
+    "loader_spec": profiles.loader_specs,
+    "accuracy_spec": profiles.accuracy_specs,
+    "overhead_spec": profiles.overhead_specs,
+}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mnist-bench", "mnist-bench benchmark matrix")
+    group.addoption("--bench-profile", default=os.environ.get(profiles.ENV_VAR, profiles.DEFAULT_PROFILE),
+                    help=f"matrix size: {' | '.join(profiles.PROFILES)} (env {profiles.ENV_VAR}; "
+                         f"default: {profiles.DEFAULT_PROFILE})")
+    group.addoption("--dataset", default="mnist", help=f"{' | '.join(SPECS)} (default: mnist)")
+    group.addoption("--data-root", default=None,
+                    help="folder with the four IDX files (default: ./data, then a download, then /usr/share/datasets)")
+    group.addoption("--no-download", action="store_true", help="never try to download the dataset (default: off)")
+    group.addoption("--devices", default="cpu,cuda",
+                    help="comma-separated devices to benchmark; cuda rows skip without a GPU (default: cpu,cuda)")
+    group.addoption("--results-dir", default="results",
+                    help="where each session writes its run file and report (default: results)")
+    group.addoption("--accuracy-target", type=float, default=None,
+                    help="validation accuracy (percent) for time-to-accuracy (default: mnist 95, fashion-mnist 84)")
+    group.addoption("--no-report", action="store_true",
+                    help="write only the run file, not the report next to it (default: off)")
+
+
+def _collects_bench(config) -> bool:
+    bench_dir = Path(__file__).resolve().parent
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == bench_dir or bench_dir in path.parents or path in bench_dir.parents:
+            return True
+    return False
+
+
+def pytest_configure(config):
+    if not _collects_bench(config):
+        return  # e.g. `pytest tests`: the benchmark options are accepted but nothing is loaded
+    try:
+        settings = BenchSettings.from_options(config.option)
+    except MnistBenchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[RECORDER_KEY] = RunRecorder(config, settings)
+    _terminate_as_interrupt()
+
+
+def _terminate_as_interrupt():
+    """SIGTERM ends the session like Ctrl-C, so the completed benchmarks are written out."""
+    if hasattr(signal, "SIGTERM"):
+        def handler(signum, frame):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            raise KeyboardInterrupt(f"signal {signum}")
+        signal.signal(signal.SIGTERM, handler)
+
+
+def pytest_generate_tests(metafunc):
+    settings = metafunc.config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return
+    for fixture, matrix in MATRICES.items():
+        if fixture in metafunc.fixturenames:
+            specs = matrix(settings.profile, settings.devices, settings.dataset)
+            metafunc.parametrize(fixture, [_param(spec) for spec in specs])
+    if "transfer_case" in metafunc.fixturenames:
+        metafunc.parametrize("transfer_case", [_transfer_param(case, settings)
+                                               for case in profiles.transfer_cases(settings.profile)])
+
+
+def _param(spec: dict):
+    try:
+        config = profiles.build_config(spec)
+    except ConfigError as exc:  # e.g. cuda on a CPU-only machine: a visible skip, with the reason
+        return pytest.param(None, id=label_for(spec), marks=pytest.mark.skip(reason=str(exc)))
+    return pytest.param(config, id=config.label())
+
+
+def _transfer_param(case: dict, settings: BenchSettings):
+    label = profiles.transfer_label(case)
+    if "cuda" not in settings.devices:
+        return pytest.param(case, id=label, marks=pytest.mark.skip(reason="cuda not in --devices"))
+    if not cuda_available():
+        return pytest.param(case, id=label, marks=pytest.mark.skip(
+            reason="host-to-device copies need a CUDA GPU; none is visible to torch"))
+    return pytest.param(case, id=label)
+
+
+@pytest.fixture(scope="session")
+def bench_settings(pytestconfig) -> BenchSettings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def bench_data(bench_settings):
+    return bench_settings.data
+
+
+@pytest.fixture(scope="session")
+def gpu(bench_settings):
+    """NVML for the benchmarked GPU, or None; never fails a benchmark."""
+    if "cuda" not in bench_settings.devices or not cuda_available():
+        yield None
+        return
+    handle = NvmlGpu(0)
+    yield handle
+    handle.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    recorder = item.config.stash.get(RECORDER_KEY, None)
+    if recorder is not None:
+        recorder.record_report(item, call, outcome.get_result())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    # After pytest-benchmark's fixture teardown has stored the stats: save what is complete so far.
+    recorder = item.config.stash.get(RECORDER_KEY, None)
+    if recorder is not None:
+        recorder.save(complete=False)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info.update(machine_summary())
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """--benchmark-json and --benchmark-autosave files carry the mnist_bench section too."""
+    recorder = config.stash.get(RECORDER_KEY, None)
+    if recorder is not None and SECTION not in output_json:
+        output_json[SECTION] = recorder.section(complete=True, interrupted=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    recorder = session.config.stash.get(RECORDER_KEY, None)
+    if recorder is not None:
+        recorder.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    recorder = config.stash.get(RECORDER_KEY, None)
+    if recorder is not None:
+        recorder.print_summary(terminalreporter)

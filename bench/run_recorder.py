@@ -1,0 +1,150 @@
+"""Collects the session's outcomes and keeps the run file on disk up to date.
+
+The run file is rewritten atomically after every benchmark, so an interrupted or crashed
+session still leaves every completed result, marked partial.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+from rich.console import Console
+
+from mnist_core.hardware import machine_summary
+from mnist_core.runfile import FORMAT_VERSION, SECTION, new_run_path, write_json_atomic
+from mnist_core.summary import outcome_lines, summary_table
+
+# parameter fixture -> the benchmark kind it feeds
+PARAM_FIXTURES = {"train_spec": "train", "loader_spec": "loader", "accuracy_spec": "accuracy",
+                  "overhead_spec": "overhead", "transfer_case": "transfer"}
+
+
+def one_line_reason(excinfo) -> str:
+    """The exception as one line; a DataLoader worker's failure keeps the worker's own message."""
+    message = str(excinfo.value).strip()
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and "DataLoader worker" in lines[0] and len(lines) > 1:
+        return f"DataLoader worker failed: {lines[-1]}"
+    return f"{excinfo.typename}: {lines[0] if lines else ''}".strip()
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+class RunRecorder:
+    def __init__(self, config, settings):
+        self.config = config
+        self.settings = settings
+        self.skipped: list[dict] = []
+        self.failed: list[dict] = []
+        self.path = None
+        self.started_at = datetime.now(timezone.utc)
+        self._machine_info = None
+        self._finished = False
+        self.report_dir = None
+
+    # outcomes ---------------------------------------------------------------------------
+    def record_report(self, item, call, report) -> None:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec else {}
+        fixture = next((name for name in PARAM_FIXTURES if name in params), None)
+        config = params.get(fixture)
+        entry = {
+            "id": f"{PARAM_FIXTURES.get(fixture, item.originalname)}/{callspec.id if callspec else item.name}",
+            "nodeid": item.nodeid,
+            "kind": PARAM_FIXTURES.get(fixture),
+            "config": config.asdict() if hasattr(config, "asdict") else config,
+        }
+        if report.skipped and report.when in ("setup", "call"):
+            self.skipped.append({**entry, "reason": _skip_reason(report)})
+        elif report.failed and call.excinfo is not None:
+            self.failed.append({**entry, "when": report.when, "reason": one_line_reason(call.excinfo)})
+
+    # the run file -----------------------------------------------------------------------
+    def _machine(self) -> dict:
+        if self._machine_info is None:
+            self._machine_info = self.config._benchmarksession.get_machine_info()
+        return self._machine_info
+
+    def section(self, complete: bool, interrupted: bool) -> dict:
+        data = self.settings.data
+        return {
+            "format_version": FORMAT_VERSION,
+            "profile": self.settings.profile.name,
+            "devices": list(self.settings.devices),
+            "dataset": {**data.location.asdict(), "train_size": data.sizes["train"], "test_size": data.sizes["test"]},
+            "accuracy_target": self.settings.accuracy_target,
+            "started_at": self.started_at.isoformat(),
+            "complete": complete,
+            "interrupted": interrupted,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "command": " ".join(sys.argv),
+        }
+
+    def run_json(self, complete: bool, interrupted: bool) -> dict:
+        hook = self.config.hook
+        session = self.config._benchmarksession
+        output = hook.pytest_benchmark_generate_json(
+            config=self.config, benchmarks=session.benchmarks, include_data=True,
+            machine_info=self._machine(), commit_info=hook.pytest_benchmark_generate_commit_info(config=self.config),
+        )
+        output[SECTION] = self.section(complete, interrupted)
+        return output
+
+    def _has_results(self) -> bool:
+        session = getattr(self.config, "_benchmarksession", None)
+        measured = session is not None and not session.disabled and any(
+            not bench.has_error for bench in session.benchmarks)
+        return measured or bool(self.failed)
+
+    def save(self, complete: bool = False, interrupted: bool = False) -> None:
+        if self._finished or not self._has_results():
+            return
+        if self.path is None:
+            machine = machine_summary()
+            self.path = new_run_path(self.settings.results_dir, machine.get("gpu_name") or machine["cpu_model"],
+                                     self.started_at)
+        write_json_atomic(self.path, self.run_json(complete, interrupted))
+
+    def finish(self, interrupted: bool) -> None:
+        self.save(complete=not interrupted, interrupted=interrupted)
+        self._finished = True
+        if self.path is not None and self.settings.write_report:
+            self.report_dir = self._write_report()
+
+    def _write_report(self):
+        try:
+            from mnist_core.report import write_report
+        except ImportError:
+            return None
+        out_dir = self.path.with_suffix("")  # results/run-...-machine/ beside results/run-...-machine.json
+        try:
+            write_report([self.path], out_dir)
+        except Exception as exc:  # the run is saved either way; the report can be redone with `mnist-bench report`
+            self.report_error = f"{type(exc).__name__}: {exc}"
+            return None
+        return out_dir
+
+    # terminal ---------------------------------------------------------------------------
+    def print_summary(self, terminalreporter) -> None:
+        if self.path is None:
+            return
+        from mnist_core.runfile import load_run
+
+        run = load_run(self.path)
+        terminalreporter.ensure_newline()
+        console = Console(file=sys.stdout, width=max(terminalreporter._tw.fullwidth, 140))
+        console.print(summary_table(run))
+        for line in outcome_lines(run):
+            console.print(line, markup=False, highlight=False)
+        state = "complete" if run[SECTION]["complete"] else "PARTIAL (interrupted)"
+        console.print(f"mnist-bench run ({state}) saved to {self.path}", markup=False, highlight=False)
+        if self.report_dir is not None:
+            console.print(f"mnist-bench report written to {self.report_dir}", markup=False, highlight=False)
+        elif getattr(self, "report_error", None):
+            console.print(f"mnist-bench report not written: {self.report_error}", markup=False, highlight=False)

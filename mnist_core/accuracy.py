@@ -1,0 +1,61 @@
+"""Time-to-accuracy: how long each device/pipeline takes to reach a validation accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .config import BenchConfig
+from .data import MnistData
+from .graph import CudaGraphTrainer, graph_train_epoch
+from .loaders import ResidentLoader
+from .models import build_model
+from .pipeline import prepare_torch, train_loader, train_split, val_loader
+from .train import TimeToAccuracy, make_optimizer, time_to_accuracy, train_epoch
+
+
+def prepare_time_to_accuracy(config: BenchConfig, data: MnistData, target: float,
+                             max_epochs: int) -> Callable[[], TimeToAccuracy]:
+    """Build model and pipelines now; the returned call is only the training (the timed part)."""
+    device = torch.device(config.device)
+    prepare_torch(config)
+    split = train_split(config, data)
+    model = build_model(config.model, config.hidden_width).to(device)
+    optimizer = make_optimizer(model, config.lr, device)
+    validation = val_loader(config, data, split)
+    if config.loader == "resident-graph":
+        resident = ResidentLoader.from_host(data.train_images, data.train_labels, split.train_indices, device=device,
+                                            batch_size=config.batch_size, shuffle=True, seed=config.seed)
+        batches = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
+                                   batch_size=config.batch_size, seed=config.seed)
+        epoch_fn = graph_train_epoch
+    else:
+        batches = train_loader(config, data, split)  # the tutorial's per-epoch DataLoader, workers and all
+        epoch_fn = train_epoch
+
+    def run() -> TimeToAccuracy:
+        return time_to_accuracy(target, max_epochs, model, optimizer, batches, validation, device,
+                                train_epoch_fn=epoch_fn)
+
+    return run
+
+
+def accuracy_row(config: BenchConfig, result: TimeToAccuracy) -> dict:
+    return {
+        "kind": "accuracy",
+        **config.asdict(),
+        "reference": False,  # the reference row is the training benchmark's
+        "tutorial_setting": config.reference,
+        "target_accuracy": result.target,
+        "reached": result.reached,
+        "epochs": result.epochs,
+        "seconds_to_target": result.seconds if result.reached else None,
+        "seconds": result.seconds,
+        "train_seconds": result.train_seconds,
+        "val_accuracy": result.val_accuracy,
+        "val_accuracy_by_epoch": [record.val.accuracy for record in result.history],
+        "train_samples": result.train_samples,
+        "samples_per_s": result.train_samples / result.train_seconds if result.train_seconds > 0 else None,
+        "rounds": 1,
+    }

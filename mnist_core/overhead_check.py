@@ -1,0 +1,45 @@
+"""Judging the suite's own overhead against the bare loop, from the per-round numbers."""
+
+from __future__ import annotations
+
+from statistics import median
+
+OVERHEAD_LIMIT_PCT = 3.0
+
+
+def iqr_pct(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return None
+    ordered = sorted(values)
+    q1, q3 = _quantile(ordered, 0.25), _quantile(ordered, 0.75)
+    mid = median(ordered)
+    return (q3 - q1) / mid * 100 if mid else None
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def overhead_row(suite_rounds: list[float], bare_rounds: list[float]) -> dict:
+    """suite/bare samples/s; 'over' only when every suite round is slower than every bare round."""
+    suite, bare = median(suite_rounds), median(bare_rounds)
+    overhead_pct = (1 - suite / bare) * 100
+    separated = max(suite_rounds) < min(bare_rounds)
+    if overhead_pct <= OVERHEAD_LIMIT_PCT:
+        verdict = "within"
+    elif separated:
+        verdict = "over"
+    else:
+        verdict = "noise"  # the medians differ by more than the limit, but the rounds overlap
+    return {
+        "bare_samples_per_s": bare,
+        "bare_samples_per_s_rounds": bare_rounds,
+        "suite_to_bare_ratio": suite / bare,
+        "overhead_pct": overhead_pct,
+        "overhead_limit_pct": OVERHEAD_LIMIT_PCT,
+        "overhead_verdict": verdict,
+        "bare_iqr_pct": iqr_pct(bare_rounds),
+    }
