@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,29 @@ def _torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+def run_bench(results_dir: Path, *extra_args: str, env: dict | None = None, data_root: Path = FASHION_DIR,
+              timeout_s: float = 300) -> subprocess.CompletedProcess:
+    """One real benchmark session (quick profile, CPU, Fashion-MNIST) in a subprocess."""
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
+               "--dataset=fashion-mnist", f"--data-root={data_root}", f"--results-dir={results_dir}",
+               "-p", "no:cacheprovider", "-q", *extra_args]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s,
+                          env={**os.environ, **(env or {})})
+
+
+def saved_runs(results_dir: Path) -> list[Path]:
+    return sorted(results_dir.glob("run-*.json"))
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, fashion_dir) -> Path:
+    """The run file of one real quick-profile session, shared by the tests that read runs."""
+    results_dir = tmp_path_factory.mktemp("quick-run")
+    completed = run_bench(results_dir, f"--benchmark-json={results_dir / 'pytest-benchmark.json'}")
+    runs = saved_runs(results_dir)
+    if completed.returncode != 0 or len(runs) != 1:
+        pytest.fail(f"quick benchmark session failed (exit {completed.returncode}):\n"
+                    f"{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}", pytrace=False)
+    return runs[0]
