@@ -39,7 +39,7 @@ PROFILES = {
     "quick": Profile("quick", rounds=3, warmup_rounds=1, samples_per_round=2_560, batch_sizes=(128,),
                      workers=(2,), loader_workers=(0, 2), cnn_batch_sizes=(128,),
                      transfer_batch_sizes=(128, 4096), transfer_block_mib=64,
-                     accuracy_loaders=("resident",), accuracy_max_epochs=5, overhead_rounds=5),
+                     accuracy_loaders=("resident",), accuracy_max_epochs=10, overhead_rounds=5),
     "default": Profile("default", rounds=5, warmup_rounds=1, samples_per_round=10_240,
                        batch_sizes=(32, 128, 512, 2048), workers=(0, 2), loader_workers=(0, 2, 4),
                        cnn_batch_sizes=(128, 512), transfer_batch_sizes=(32, 128, 512, 1024, 2048, 4096),

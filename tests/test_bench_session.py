@@ -1,0 +1,132 @@
+"""The main job itself: a real quick-profile benchmark session on the CPU with Fashion-MNIST."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import FASHION_DIR, REPO_ROOT
+from mnist_core.runfile import SECTION, load_run, new_run_path
+from mnist_core.telemetry import TELEMETRY_KEYS
+
+THROUGHPUT_KEYS = ("samples_per_s", "samples_per_s_rounds", "device", "model", "loader", "batch_size",
+                   "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s", "reference")
+MACHINE_KEYS = ("gpu_name", "gpu_driver", "cuda_version", "torch_version", "torchvision_version", "cpu_model",
+                "cpu_cores", "torch_threads")
+
+
+@pytest.fixture(scope="module")
+def run(quick_run):
+    return load_run(quick_run)
+
+
+def rows(run, kind):
+    return [b["extra_info"] for b in run["benchmarks"] if b["extra_info"].get("kind") == kind]
+
+
+def test_throughput_rows_have_every_key_and_positive_numbers(run):
+    throughput = rows(run, "train") + rows(run, "loader") + rows(run, "overhead")
+    assert {row["kind"] for row in throughput} == {"train", "loader", "overhead"}
+    for row in throughput:
+        missing = [key for key in THROUGHPUT_KEYS + TELEMETRY_KEYS if key not in row]
+        assert not missing, f"{row['kind']} row lacks {missing}"
+        assert row["samples_per_s"] > 0 and all(value > 0 for value in row["samples_per_s_rounds"])
+        assert row["dataset"] == "fashion-mnist" and row["first_batch_s"] > 0
+
+
+def test_samples_per_s_is_the_median_of_the_timed_rounds(run):
+    for bench in run["benchmarks"]:
+        info = bench["extra_info"]
+        if info["kind"] not in ("train", "loader"):
+            continue
+        per_round = [info["samples_per_round"] / seconds for seconds in bench["stats"]["data"]]
+        assert sorted(per_round) == pytest.approx(sorted(info["samples_per_s_rounds"]))
+        assert len(per_round) == bench["stats"]["rounds"] == 3  # the quick profile's rounds, warm-up not counted
+
+
+def test_exactly_one_reference_row_per_device(run):
+    references = [row for row in rows(run, "train") if row["reference"]]
+    devices = {row["device"] for row in rows(run, "train")}
+    assert sorted(row["device"] for row in references) == sorted(devices) == ["cpu"]
+    reference = references[0]
+    assert (reference["model"], reference["loader"], reference["batch_size"], reference["num_workers"]) == (
+        "mlp", "dataloader", 128, 2)
+
+
+def test_cpu_rows_collapse_transfer_settings_and_have_null_telemetry(run):
+    for row in rows(run, "train") + rows(run, "loader"):
+        assert row["device"] == "cpu"
+        assert row["pin_memory"] is False and row["non_blocking"] is False
+        assert row["collapsed"] == ["pin_memory", "non_blocking"]
+        assert all(row[key] is None for key in TELEMETRY_KEYS)
+
+
+def test_machine_info_and_dataset_provenance(run):
+    machine = run["machine_info"]
+    assert all(key in machine for key in MACHINE_KEYS)
+    assert machine["gpu_name"] is None and machine["cpu_cores"] >= 1
+    section = run[SECTION]
+    assert section["complete"] and section["profile"] == "quick"
+    assert section["dataset"]["name"] == "fashion-mnist" and section["dataset"]["path"] == str(FASHION_DIR)
+    assert section["dataset"]["downloaded"] is False
+
+
+def test_skips_are_listed_with_reasons(run):
+    skipped = {item["id"]: item["reason"] for item in run[SECTION]["skipped"]}
+    assert "no CUDA GPU" in skipped["train/cuda-mlp-dataloader-bs128-w2-pin-nb"]
+    assert "CUDA graphs" in skipped["train/cpu-mlp-resident-graph-bs128"]
+    assert any(key.startswith("transfer/") for key in skipped)
+    assert run[SECTION]["failed"] == []
+
+
+def test_time_to_accuracy_and_overhead_rows(run):
+    (accuracy,) = rows(run, "accuracy")
+    assert accuracy["reached"] and accuracy["val_accuracy"] >= 0.84 and accuracy["epochs"] >= 1
+    for row in rows(run, "overhead"):
+        assert row["overhead_verdict"] in ("within", "noise")
+        assert row["bare_samples_per_s"] > 0 and row["suite_to_bare_ratio"] > 0
+
+
+def test_benchmark_json_keeps_working(quick_run):
+    exported = json.loads((quick_run.parent / "pytest-benchmark.json").read_text())
+    ours = load_run(quick_run)
+    assert [b["name"] for b in exported["benchmarks"]] == [b["name"] for b in ours["benchmarks"]]
+    assert exported[SECTION]["profile"] == "quick"
+
+
+def test_run_files_never_overwrite(tmp_path):
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    first = new_run_path(tmp_path, "AMD EPYC", when)
+    first.write_text("{}")
+    second = new_run_path(tmp_path, "AMD EPYC", when)
+    assert first.name == "run-20260102T030405Z-amd-epyc.json" and second.name.endswith("-2.json")
+
+
+@pytest.mark.parametrize("option, fragment", [
+    ("--bench-profile=nope", "unknown profile 'nope'; use one of quick, default, full"),
+    ("--devices=tpu", "--devices 'tpu': tpu is not a device"),
+    ("--data-root=/nonexistent-data-root", "does not exist"),
+    ("--accuracy-target=840", "not a percentage"),
+])
+def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment):
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
+               f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider", option]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and fragment in errors[0], output
+    assert "Traceback" not in output and list(tmp_path.iterdir()) == []
+
+
+def test_data_root_without_files(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
+               f"--data-root={empty}", f"--results-dir={tmp_path / 'out'}", "-p", "no:cacheprovider"]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: no fashion-mnist files in" in completed.stderr + completed.stdout
+    assert "Traceback" not in completed.stderr + completed.stdout
