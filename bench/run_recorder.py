@@ -6,6 +6,7 @@ session still leaves every completed result, marked partial.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from datetime import datetime, timezone
 
@@ -84,6 +85,8 @@ class RunRecorder:
             "skipped": self.skipped,
             "failed": self.failed,
             "command": " ".join(sys.argv),
+            # DataLoader workers (or any child process) still alive when this was written.
+            "child_processes_alive": len(multiprocessing.active_children()),
         }
 
     def run_json(self, complete: bool, interrupted: bool) -> dict:

@@ -1,0 +1,119 @@
+"""Faults during a sweep: failing configurations are recorded and the rest runs; interrupts keep results."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import FASHION_DIR, REPO_ROOT, run_bench, saved_runs
+from mnist_core.config import BenchConfig
+from mnist_core.errors import OutputExistsError
+from mnist_core.runfile import SECTION, load_run, write_json_atomic
+from mnist_core.workload import build_workload
+
+FAULTS = "oom@model=cnn;worker_error@loader=dataloader,num_workers=2;nvml_error@loader=resident"
+
+
+@pytest.fixture(scope="module")
+def faulty_sweep(tmp_path_factory, fashion_dir):
+    results_dir = tmp_path_factory.mktemp("faulty")
+    completed = run_bench(results_dir, "-k", "train or loader", "--no-report", env={"MNIST_BENCH_INJECT": FAULTS})
+    (path,) = saved_runs(results_dir)
+    return completed, load_run(path)
+
+
+def test_sweep_goes_on_past_failing_configurations(faulty_sweep):
+    completed, run = faulty_sweep
+    failed = {item["id"]: item["reason"] for item in run[SECTION]["failed"]}
+    assert failed["train/cpu-cnn-resident-bs128"].startswith("OutOfMemoryError: CUDA out of memory")
+    assert failed["train/cpu-mlp-dataloader-bs128-w2"].startswith("DataLoader worker failed: RuntimeError")
+    assert failed["loader/cpu-mlp-dataloader-bs128-w2"].startswith("DataLoader worker failed")
+    measured = {b["name"] for b in run["benchmarks"]}
+    assert {"test_train[cpu-mlp-resident-bs128]", "test_loader[cpu-mlp-dataloader-bs128-w0]"} <= measured
+    assert completed.returncode == pytest.ExitCode.TESTS_FAILED
+    assert "FAILED train/cpu-cnn-resident-bs128: OutOfMemoryError" in completed.stdout  # terminal summary
+
+
+def test_nvml_errors_leave_null_readings_not_failures(faulty_sweep):
+    _, run = faulty_sweep
+    (resident,) = [b["extra_info"] for b in run["benchmarks"] if b["name"] == "test_train[cpu-mlp-resident-bs128]"]
+    assert resident["samples_per_s"] > 0
+    assert resident["gpu_util_mean_pct"] is None and resident["gpu_power_mean_w"] is None
+
+
+def test_no_worker_processes_left_after_a_sweep(faulty_sweep, quick_run):
+    assert faulty_sweep[1][SECTION]["child_processes_alive"] == 0
+    assert load_run(quick_run)[SECTION]["child_processes_alive"] == 0
+
+
+def test_workers_stop_when_a_workload_closes(fashion):
+    import multiprocessing
+
+    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280).collapsed()
+    with build_workload("train", config, fashion) as workload:
+        workload.run_round()
+        assert multiprocessing.active_children()
+    assert multiprocessing.active_children() == []
+
+
+def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
+               "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}",
+               "-p", "no:cacheprovider", "-q", "--no-report", "-k", "train or loader or overhead"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        runs = saved_runs(tmp_path)
+        if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the sweep ended before it could be interrupted"
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    (path,) = saved_runs(tmp_path)
+    run = load_run(path)  # valid JSON: written atomically
+    assert run[SECTION]["complete"] is False and run[SECTION]["interrupted"] is True
+    assert len(run["benchmarks"]) >= 2 and all(b["extra_info"]["samples_per_s"] > 0 for b in run["benchmarks"])
+    assert "PARTIAL (interrupted)" in output
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_atomic_write_refuses_to_overwrite_without_force(tmp_path):
+    path = write_json_atomic(tmp_path / "baseline.json", {"a": 1})
+    with pytest.raises(OutputExistsError, match="already exists; pass --force"):
+        write_json_atomic(path, {"a": 2}, overwrite=False)
+    assert json.loads(path.read_text()) == {"a": 1}
+
+
+def test_atomic_write_leaves_the_old_file_when_serialising_fails(tmp_path):
+    path = write_json_atomic(tmp_path / "run.json", {"a": 1})
+
+    class Exploding:
+        def __repr__(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_json_atomic(path, {"a": Exploding()})
+    assert json.loads(path.read_text()) == {"a": 1} and len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: checks device memory between configs")
+def test_gpu_memory_released_between_configurations(fashion):
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    big = BenchConfig(device="cuda", dataset="fashion-mnist", model="cnn", loader="resident", batch_size=2048,
+                      num_workers=0, pin_memory=False, non_blocking=False, samples_per_round=4096)
+    with build_workload("train", big, fashion) as workload:
+        workload.run_round()
+        big_peak = torch.cuda.max_memory_allocated()
+    assert torch.cuda.memory_allocated() == before
+    small = BenchConfig(device="cuda", dataset="fashion-mnist", loader="resident", num_workers=0, pin_memory=False,
+                        non_blocking=False, samples_per_round=1280)
+    with build_workload("train", small, fashion) as workload:
+        workload.run_round()
+        assert torch.cuda.max_memory_allocated() < big_peak  # the peak was reset: config N-1 not counted
