@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_core import profiles
+from mnist_core import faults, profiles
 from mnist_core.config import DEVICES
 from mnist_core.data import MnistData, load_dataset, spec_for
 from mnist_core.errors import ConfigError
@@ -26,6 +27,7 @@ class BenchSettings:
         profile = profiles.get_profile(option.bench_profile)
         devices = parse_devices(option.devices)
         spec_for(option.dataset)  # unknown dataset: fail before touching files
+        faults.parse(os.environ.get(faults.ENV_VAR, ""))  # a typo in the test hook fails once, at start
         target = option.accuracy_target
         if target is None:
             target = profiles.ACCURACY_TARGETS[option.dataset] * 100

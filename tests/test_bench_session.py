@@ -1,6 +1,7 @@
 """The main job itself: a real quick-profile benchmark session on the CPU with Fashion-MNIST."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -119,6 +120,15 @@ def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment):
     errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and fragment in errors[0], output
     assert "Traceback" not in output and list(tmp_path.iterdir()) == []
+
+
+def test_bad_fault_hook_stops_the_session(tmp_path):
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
+               f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider"]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "MNIST_BENCH_INJECT": "slow:5"})
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: MNIST_BENCH_INJECT: unknown fault 'slow'" in completed.stderr + completed.stdout
 
 
 def test_data_root_without_files(tmp_path):
