@@ -27,6 +27,6 @@ def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int 
         telemetry = {**sampler.summary(), **torch_memory_mib(config.device)}
         round_seconds = list(benchmark.stats.stats.data) if benchmark.stats else []
         row = throughput_row(group or kind, config, workload.samples_per_round, round_seconds, workload.first_batch_s,
-                             telemetry)
+                             telemetry, workload.dataset_on_device_bytes)
     benchmark.extra_info.update(row)
     return row

@@ -10,7 +10,7 @@ from .telemetry import TELEMETRY_KEYS
 ROW_KEYS = (
     "kind", "samples_per_s", "samples_per_s_rounds", "device", "model", "hidden_width", "loader", "batch_size",
     "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s", "reference", "seed",
-    "samples_per_round", "rounds", "collapsed",
+    "samples_per_round", "rounds", "collapsed", "dataset_on_device_mib",
 ) + TELEMETRY_KEYS
 
 
@@ -19,7 +19,7 @@ def samples_per_s_rounds(samples_per_round: int, round_seconds: list[float]) -> 
 
 
 def throughput_row(kind: str, config: BenchConfig, samples_per_round: int, round_seconds: list[float],
-                   first_batch_s: float | None, telemetry: dict) -> dict:
+                   first_batch_s: float | None, telemetry: dict, dataset_on_device_bytes: int | None = None) -> dict:
     """One benchmark's extra_info: throughput as the median over rounds, plus everything that explains it."""
     rounds = samples_per_s_rounds(samples_per_round, round_seconds)
     row = {
@@ -32,6 +32,7 @@ def throughput_row(kind: str, config: BenchConfig, samples_per_round: int, round
         # The tutorial's setting as a training benchmark: one such row per device.
         "reference": kind == "train" and config.reference,
         "rounds": len(rounds),
+        "dataset_on_device_mib": dataset_on_device_bytes / 2**20 if dataset_on_device_bytes else None,
         # On the CPU there are no pinned pages to copy from nor an async copy to overlap.
         "collapsed": list(CPU_COLLAPSED_FIELDS) if config.device == "cpu" else [],
     }

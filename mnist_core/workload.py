@@ -36,6 +36,7 @@ class Workload:
     step: Callable[[], object]
     sync: Callable[[], None]
     closers: list[Callable[[], None]] = field(default_factory=list)
+    dataset_on_device_bytes: int | None = None  # resident pipelines: the uint8 split held on the device
 
     @property
     def samples_per_round(self) -> int:
@@ -116,7 +117,8 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
                 faults.raise_oom()
             return train_step(model, optimizer, images, labels)
 
-    return Workload(config, kind, steps_for(config), first_batch_s, step, sync, closers)
+    resident_bytes = loader.dataset_bytes if isinstance(loader, ResidentLoader) else None
+    return Workload(config, kind, steps_for(config), first_batch_s, step, sync, closers, resident_bytes)
 
 
 def _graph_workload(kind, config, data, split, sync, start) -> Workload:
@@ -134,4 +136,5 @@ def _graph_workload(kind, config, data, split, sync, start) -> Workload:
     trainer.run_steps(1)
     sync()
     first_batch_s = time.perf_counter() - start
-    return Workload(config, kind, steps_for(config), first_batch_s, lambda: trainer.run_steps(1), sync)
+    return Workload(config, kind, steps_for(config), first_batch_s, lambda: trainer.run_steps(1), sync,
+                    dataset_on_device_bytes=resident.dataset_bytes)

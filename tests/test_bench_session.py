@@ -47,6 +47,14 @@ def test_samples_per_s_is_the_median_of_the_timed_rounds(run):
         assert len(per_round) == bench["stats"]["rounds"] == 3  # the quick profile's rounds, warm-up not counted
 
 
+def test_resident_rows_hold_the_split_as_uint8(run):
+    for row in rows(run, "train") + rows(run, "loader"):
+        if row["loader"] == "resident":
+            assert row["dataset_on_device_mib"] == pytest.approx(50_000 * 28 * 28 / 2**20)  # ~37 MiB, not 150
+        else:
+            assert row["dataset_on_device_mib"] is None
+
+
 def test_exactly_one_reference_row_per_device(run):
     references = [row for row in rows(run, "train") if row["reference"]]
     devices = {row["device"] for row in rows(run, "train")}
