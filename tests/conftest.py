@@ -1,4 +1,4 @@
-"""Shared fixtures: real Fashion-MNIST (Debian package) and the real MNIST test digits."""
+"""Shared fixtures: real Fashion-MNIST, the real MNIST test digits, and real benchmark sessions."""
 
 from __future__ import annotations
 
@@ -10,23 +10,44 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_core.data import load_dataset
+from mnist_core.data import load_dataset, resolve
+from mnist_core.errors import DatasetError
 from mnist_core.idx import read_idx_pair
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FASHION_DIR = Path(os.environ.get("MNIST_BENCH_FASHION_DIR", "/usr/share/datasets/fashion-mnist"))
-MNIST_T10K_DIR = Path(os.environ.get("MNIST_BENCH_T10K_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist-t10k"))
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+SHARED_T10K_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist-t10k"
 
 
-def _require(folder: Path, how: str) -> Path:
-    if not folder.is_dir():
-        pytest.fail(f"{folder} is missing: {how}", pytrace=False)
+def _located(name: str, preferred: Path, env_var: str) -> Path | None:
+    """`env_var`, else `preferred` when present, else wherever the suite finds the dataset (./data or a download)."""
+    if os.environ.get(env_var):
+        return Path(os.environ[env_var])
+    if preferred.is_dir():
+        return preferred
+    try:
+        location, _ = resolve(name)
+    except DatasetError:
+        return None
+    return Path(location.path)
+
+
+# Real data only: Debian's Fashion-MNIST (what CI installs) and the real MNIST test digits;
+# on a machine with internet and neither, torchvision downloads them into ./data.
+FASHION_DIR = _located("fashion-mnist", DEBIAN_FASHION_DIR, "MNIST_BENCH_FASHION_DIR")
+MNIST_T10K_DIR = _located("mnist", SHARED_T10K_DIR, "MNIST_BENCH_T10K_DIR")
+
+
+def _require(folder: Path | None, how: str) -> Path:
+    if folder is None or not folder.is_dir():
+        pytest.fail(f"{folder or 'dataset'} is missing: {how}", pytrace=False)
     return folder
 
 
 @pytest.fixture(scope="session")
 def fashion_dir() -> Path:
-    return _require(FASHION_DIR, "apt-get install dataset-fashion-mnist (or set MNIST_BENCH_FASHION_DIR)")
+    return _require(FASHION_DIR, "apt-get install dataset-fashion-mnist, connect to the internet, "
+                                 "or set MNIST_BENCH_FASHION_DIR")
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +57,13 @@ def fashion(fashion_dir):
 
 @pytest.fixture(scope="session")
 def mnist_t10k_dir() -> Path:
-    return _require(MNIST_T10K_DIR, "the real MNIST test split lives in ../shared/data/mnist-t10k (or set MNIST_BENCH_T10K_DIR)")
+    return _require(MNIST_T10K_DIR, "the real MNIST test split: ../shared/data/mnist-t10k, a download, "
+                                    "or MNIST_BENCH_T10K_DIR")
 
 
 @pytest.fixture(scope="session")
 def mnist_t10k(mnist_t10k_dir) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 10,000 real MNIST test digits."""
     return read_idx_pair(mnist_t10k_dir / "t10k-images-idx3-ubyte.gz", mnist_t10k_dir / "t10k-labels-idx1-ubyte.gz")
 
 
