@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -82,36 +82,37 @@ class _Totals:
         return EpochStats(self.loss.item() / n, self.correct.item() / n, self.samples, seconds)
 
 
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer,
-                batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device) -> EpochStats:
+def _timed_pass(batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device,
+                per_batch: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> EpochStats:
+    """Run `per_batch` over every batch between two device syncs; totals are read once, at the end."""
     device = torch.device(device)
     sync = sync_fn(device)
-    model.train()
     totals = _Totals(device)
     sync()
     start = time.perf_counter()
     for images, labels in batches:
-        loss_sum, correct = train_step(model, optimizer, images, labels)
+        loss_sum, correct = per_batch(images, labels)
         totals.add(loss_sum, correct, labels.shape[0])
     sync()
     return totals.stats(time.perf_counter() - start)
 
 
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer,
+                batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device) -> EpochStats:
+    model.train()
+    return _timed_pass(batches, device, lambda images, labels: train_step(model, optimizer, images, labels))
+
+
+def _eval_step(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    logits = model(images)
+    return F.cross_entropy(logits, labels, reduction="sum"), (logits.argmax(dim=1) == labels).sum()
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
              device: torch.device) -> EpochStats:
-    device = torch.device(device)
-    sync = sync_fn(device)
     model.eval()
-    totals = _Totals(device)
-    sync()
-    start = time.perf_counter()
-    for images, labels in batches:
-        logits = model(images)
-        loss_sum = F.cross_entropy(logits, labels, reduction="sum")
-        totals.add(loss_sum, (logits.argmax(dim=1) == labels).sum(), labels.shape[0])
-    sync()
-    return totals.stats(time.perf_counter() - start)
+    return _timed_pass(batches, device, lambda images, labels: _eval_step(model, images, labels))
 
 
 def fit(epochs: int, model: nn.Module, optimizer: torch.optim.Optimizer, train_batches,
