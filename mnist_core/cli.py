@@ -13,7 +13,7 @@ import sys
 
 from .errors import MnistBenchError
 
-COMMANDS = ("info",)
+COMMANDS = ("info", "compare", "baseline", "check")
 EXIT_USAGE = 2
 
 

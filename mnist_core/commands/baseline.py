@@ -1,0 +1,60 @@
+"""`mnist-bench baseline save [RUN] | show`: keep one known-good run per hardware key under results/baselines/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import RunFileError
+from ..regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
+from ..regress.comparison import is_partial
+from ..regress.hardware_key import describe, hardware_key
+from ..runfile import latest_run, load_run
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("baseline", help="save or list the baselines (one per hardware key)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(parser))
+    save = actions.add_parser("save", help="store a run as the baseline for its hardware key")
+    save.add_argument("run", nargs="?", default=None, help="run file (default: the latest under --results-dir)")
+    save.add_argument("--force", action="store_true", help="replace an existing baseline for this key (default: off)")
+    save.add_argument("--results-dir", default="results", help="where runs and baselines/ are (default: %(default)s)")
+    save.set_defaults(func=run_save)
+    show = actions.add_parser("show", help="list the stored baselines and their hardware keys")
+    show.add_argument("--results-dir", default="results", help="where baselines/ is (default: %(default)s)")
+    show.set_defaults(func=run_show)
+
+
+def run_save(args) -> int:
+    run_path = Path(args.run) if args.run else latest_run(args.results_dir)
+    run = load_run(run_path)
+    path = save_baseline(run, run_path, args.results_dir, force=args.force)
+    state = "a PARTIAL (interrupted) run" if is_partial(run) else "a complete run"
+    Console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run))}: {path}",
+                    markup=False, highlight=False)
+    return 0
+
+
+def run_show(args) -> int:
+    paths = stored_baselines(args.results_dir)
+    console = Console()
+    if not paths:
+        console.print(f"no baselines in {baselines_dir(args.results_dir)}; save one with `mnist-bench baseline save RUN`",
+                      markup=False, highlight=False)
+        return 0
+    table = Table(title=f"mnist-bench baselines in {baselines_dir(args.results_dir)}")
+    for column in ("file", "hardware key", "saved", "from", "run"):
+        table.add_column(column, overflow="fold")
+    for path in paths:
+        try:
+            run = load_run(path)
+        except RunFileError as exc:
+            table.add_row(path.name, f"unreadable: {exc}", "-", "-", "-")
+            continue
+        meta = run.get(BASELINE_SECTION, {})
+        table.add_row(path.name, describe(hardware_key(run)), str(meta.get("saved_at", "-")), str(meta.get("source", "-")),
+                      "partial" if is_partial(run) else "complete")
+    console.print(table)
+    return 0

@@ -1,0 +1,53 @@
+"""`mnist-bench check [RUN]`: the latest (or given) run against this hardware's baseline, plus the setting rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from ..regress.baselines import find_baseline, load_baseline
+from ..regress.comparison import compare_runs
+from ..regress.render import rule_lines, rules_table
+from ..regress.rules import check_rules, violated
+from ..runfile import latest_run, load_run
+from .compare import EXIT_REGRESSION, add_threshold_options, print_comparison
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check", help="check a run against this hardware's baseline and the setting rules",
+        description="Compare the latest (or given) run with the baseline saved for its hardware key, then check "
+                    "the setting rules inside the run. Exit 0: no regression, 1: a regression (or a violated "
+                    "rule with --strict), 2: unusable input.")
+    parser.add_argument("run", nargs="?", default=None, help="run file to check (default: the latest under --results-dir)")
+    add_threshold_options(parser)
+    parser.add_argument("--strict", action="store_true",
+                        help="a violated setting rule fails the check (exit 1) instead of a warning (default: off)")
+    parser.add_argument("--results-dir", default="results",
+                        help="where the runs and baselines/ are (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    run_path = Path(args.run) if args.run else latest_run(args.results_dir)
+    current = load_run(run_path)
+    baseline_path = find_baseline(args.results_dir, current, allow_hardware_mismatch=args.allow_hardware_mismatch)
+    baseline = load_baseline(baseline_path)
+    comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
+                              names=(f"baseline {baseline_path}", str(run_path)))
+    console = Console()
+    console.print(f"baseline: {baseline_path}\ncurrent:  {run_path}", markup=False, highlight=False)
+    print_comparison(console, comparison, "mnist-bench check")
+
+    results = check_rules(current, args.threshold)
+    console.print(rules_table(results, args.threshold))
+    for line in rule_lines(results):
+        console.print(line, markup=False, highlight=False)
+    broken = violated(results)
+    if broken:
+        how = "failing the check (--strict)" if args.strict else "a warning; --strict makes it fail"
+        console.print(f"warning: {len(broken)} setting rule(s) violated on this machine: "
+                      f"{', '.join(result.rule for result in broken)} ({how})", markup=False, highlight=False)
+    failed = bool(comparison.regressed) or (args.strict and bool(broken))
+    return EXIT_REGRESSION if failed else 0

@@ -1,0 +1,61 @@
+"""`mnist-bench compare BASELINE CURRENT`: noise-aware verdicts per benchmark; exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from ..regress.comparison import Comparison, compare_runs
+from ..regress.render import comparison_lines, comparison_table
+from ..regress.verdicts import DEFAULT_THRESHOLD_PCT
+from ..runfile import load_run
+
+EXIT_REGRESSION = 1
+
+
+def threshold(text: str) -> float:
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; e.g. --threshold 10") from None
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a percentage in [0, 100); e.g. --threshold 10")
+    return value
+
+
+def add_threshold_options(parser) -> None:
+    parser.add_argument("--threshold", type=threshold, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
+                        help="smallest change in median samples/s (GB/s for copies) that counts, in percent; "
+                             "it must also be beyond noise by an exact rank test (default: %(default)g)")
+    parser.add_argument("--allow-hardware-mismatch", action="store_true",
+                        help="compare runs whose hardware keys differ (GPU, driver, CUDA, torch, CPU, cores, "
+                             "dataset, profile) instead of refusing (default: off)")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("compare", help="compare two runs: improved / unchanged / regressed per benchmark",
+                                   description="Compare two run files benchmark by benchmark (matched by "
+                                               "configuration). Exit 0: no regression, 1: a regression, "
+                                               "2: unusable input.")
+    parser.add_argument("baseline", help="the known-good run file (or a file from results/baselines/)")
+    parser.add_argument("current", help="the run file to judge")
+    add_threshold_options(parser)
+    parser.set_defaults(func=run)
+
+
+def print_comparison(console: Console, comparison: Comparison, title: str) -> None:
+    console.print(comparison_table(comparison, title))
+    for line in comparison_lines(comparison):
+        console.print(line, markup=False, highlight=False)
+
+
+def run(args) -> int:
+    baseline = load_run(args.baseline)
+    current = load_run(args.current)
+    comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
+                              names=(args.baseline, args.current))
+    console = Console()
+    console.print(f"baseline: {args.baseline}\ncurrent:  {args.current}", markup=False, highlight=False)
+    print_comparison(console, comparison, "mnist-bench compare")
+    return EXIT_REGRESSION if comparison.regressed else 0

@@ -1,0 +1,67 @@
+"""The hardware key of a run: what must match for two runs' numbers to be comparable.
+
+GPU model, driver major version, CUDA (torch's build), torch major.minor, CPU model, cores
+available, dataset and profile; read from the run's machine_info and mnist_bench section.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..runfile import SECTION, slug
+
+KEY_FIELDS = ("gpu", "driver_major", "cuda", "torch", "cpu", "cores", "dataset", "profile")
+NONE = "none"
+
+
+def _major(version) -> str:
+    match = re.match(r"\s*(\d+)", str(version or ""))
+    return match.group(1) if match else NONE
+
+
+def _minor(version) -> str:
+    match = re.match(r"\s*(\d+)\.(\d+)", str(version or ""))
+    return f"{match.group(1)}.{match.group(2)}" if match else str(version or NONE)
+
+
+def _dataset(run: dict) -> str:
+    dataset = run.get(SECTION, {}).get("dataset")
+    if isinstance(dataset, dict) and dataset.get("name"):
+        return str(dataset["name"])
+    names = {(bench.get("extra_info") or {}).get("dataset") for bench in run.get("benchmarks", [])} - {None}
+    return ",".join(sorted(names)) or NONE
+
+
+def hardware_key(run: dict) -> dict[str, str]:
+    """The key as an ordered dict of strings ("none" where the run had no such thing, e.g. no GPU)."""
+    machine = run.get("machine_info", {})
+    cores = machine.get("cpu_cores_available") or machine.get("cpu_cores")
+    return {
+        "gpu": str(machine.get("gpu_name") or NONE),
+        "driver_major": _major(machine.get("gpu_driver")),
+        "cuda": str(machine.get("cuda_version") or NONE),
+        "torch": _minor(machine.get("torch_version")),
+        "cpu": str(machine.get("cpu_model") or "unknown"),
+        "cores": str(cores or "unknown"),
+        "dataset": _dataset(run),
+        "profile": str(run.get(SECTION, {}).get("profile") or "unknown"),
+    }
+
+
+def key_slug(key: dict[str, str]) -> str:
+    """The baseline's file name stem, e.g. nvidia-h100-80gb-hbm3-drv570-cuda12-8-torch2-11-amd-epyc-16c-mnist-default."""
+    gpu = f"{key['gpu']}-drv{key['driver_major']}" if key["gpu"] != NONE else "cpu-only"
+    return slug(f"{gpu}-cuda{key['cuda']}-torch{key['torch']}-{key['cpu']}-{key['cores']}c-{key['dataset']}-"
+                f"{key['profile']}")
+
+
+def key_differences(baseline: dict[str, str], current: dict[str, str]) -> list[str]:
+    """'torch 2.10 vs 2.11' for each field that differs, in key order."""
+    return [f"{name} {baseline.get(name)} vs {current.get(name)}" for name in KEY_FIELDS
+            if baseline.get(name) != current.get(name)]
+
+
+def describe(key: dict[str, str]) -> str:
+    gpu = f"{key['gpu']} (driver {key['driver_major']})" if key["gpu"] != NONE else "no GPU"
+    return (f"{gpu}, CUDA {key['cuda']}, torch {key['torch']}, {key['cpu']} x{key['cores']}, "
+            f"{key['dataset']}, {key['profile']} profile")
