@@ -13,7 +13,7 @@ import sys
 
 from .errors import MnistBenchError
 
-COMMANDS = ("info", "compare", "baseline", "check")
+COMMANDS = ("info", "compare", "baseline", "check", "report")
 EXIT_USAGE = 2
 
 

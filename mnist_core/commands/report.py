@@ -1,0 +1,50 @@
+"""`mnist-bench report`: the CPU-vs-GPU report (Markdown, HTML, CSV, PNG plots) from saved runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from ..runfile import latest_run
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report", help="write the CPU-vs-GPU report (Markdown, HTML, CSV, plots) for one or more runs",
+        description="Write DIR/report.md, DIR/report.html, DIR/results.csv and the PNG plots for one or more runs "
+                    "and print the summary tables. Several runs (e.g. a laptop, a Colab T4, an H100) are reported "
+                    "side by side by hardware.")
+    parser.add_argument("runs", nargs="*", metavar="RUN",
+                        help="run files (default: the latest run under --results-dir)")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="report folder (default: the run file's path without .json for one run, "
+                             "RESULTS_DIR/report-<UTC time> for several)")
+    parser.add_argument("--force", action="store_true", help="replace a report already in DIR (default: refuse)")
+    parser.add_argument("--results-dir", metavar="DIR", default="results",
+                        help="where to look for the latest run (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def default_out(runs: list[Path], results_dir: Path, now: datetime | None = None) -> Path:
+    if len(runs) == 1:
+        return runs[0].with_suffix("")
+    now = now or datetime.now(timezone.utc)
+    return results_dir / f"report-{now:%Y%m%dT%H%M%SZ}"
+
+
+def run(args) -> int:
+    from ..report import write_report  # pandas and matplotlib only when reporting
+    from ..report.console import print_report
+
+    results_dir = Path(args.results_dir)
+    runs = [Path(path) for path in args.runs] or [latest_run(results_dir)]
+    out_dir = Path(args.out) if args.out else default_out(runs, results_dir)
+    written = write_report(runs, out_dir, force=args.force)
+    console = Console()
+    print_report(written.report, console)
+    files = [written.markdown, written.html, written.csv, *written.plots]
+    console.print(f"report written to {written.out_dir}: {', '.join(path.name for path in files)}",
+                  markup=False, highlight=False, soft_wrap=True)  # a path must stay copyable
+    return 0
