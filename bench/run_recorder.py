@@ -93,17 +93,22 @@ class RunRecorder:
         hook = self.config.hook
         session = self.config._benchmarksession
         output = hook.pytest_benchmark_generate_json(
-            config=self.config, benchmarks=session.benchmarks, include_data=True,
+            config=self.config, benchmarks=self._finished_benchmarks(), include_data=True,
             machine_info=self._machine(), commit_info=hook.pytest_benchmark_generate_commit_info(config=self.config),
         )
         output[SECTION] = self.section(complete, interrupted)
         return output
 
+    def _finished_benchmarks(self) -> list:
+        """Benchmarks that stored their row; one cut off by an interrupt has stats but no row."""
+        session = self.config._benchmarksession
+        return [bench for bench in session.benchmarks if not bench.has_error and bench.extra_info.get("kind")]
+
     def _has_results(self) -> bool:
         session = getattr(self.config, "_benchmarksession", None)
-        measured = session is not None and not session.disabled and any(
-            not bench.has_error for bench in session.benchmarks)
-        return measured or bool(self.failed)
+        if session is None or session.disabled:
+            return False
+        return bool(self._finished_benchmarks() or self.failed)
 
     def save(self, complete: bool = False, interrupted: bool = False) -> None:
         if self._finished or not self._has_results():
