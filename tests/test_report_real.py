@@ -78,7 +78,7 @@ def test_reference_row_carries_the_runs_numbers(written, run):
     assert cells[2] == f"{ref['samples_per_s']:,.0f}"
     assert cells[3] == seconds(50_000 / ref["samples_per_s"])  # the 50,000-image training split
     assert "The reference is the tutorial's own setting" in headline
-    assert "resident vs tutorial reference (CPU)" in headline  # issue 6's CPU target ratio, stated
+    assert "resident vs tutorial reference (CPU)" in headline  # the CPU target ratio, stated
 
 
 def test_every_row_in_the_noise_table_equals_the_run(written, run):

@@ -29,7 +29,7 @@ def _figures(available: Iterable[str], *figures: Figure) -> tuple[Figure, ...]:
 
 
 def target_sentences(targets: pd.DataFrame) -> list[str]:
-    """Issue 6's ratios, stated for each machine in the headline."""
+    """The suite's target ratios, stated for each machine in the headline."""
     lines = []
     for machine, group in targets.groupby("machine", sort=False):
         parts = []

@@ -23,7 +23,7 @@ PIPELINE_FAMILY = {"dataloader": "dataloader", "resident": "resident", "resident
 
 @dataclass(frozen=True)
 class Target:
-    """A ratio the suite promises (issue 6): numerator / denominator samples/s on one device, batch 128 MLP."""
+    """A ratio the suite aims for: numerator / denominator samples/s on one device, batch 128 MLP."""
 
     name: str
     device: str
