@@ -50,8 +50,8 @@ class BenchConfig:
             _check_int("torch_threads", self.torch_threads, minimum=1)
         if self.device == "cuda" and not cuda_available():
             raise ConfigError(
-                "device='cuda' but no CUDA GPU is visible to torch; use --devices cpu "
-                "or run on a machine with an NVIDIA GPU"
+                "device='cuda' but no CUDA GPU is visible to torch; use the cpu device "
+                "(--devices=cpu, --device cpu) or run on a machine with an NVIDIA GPU"
             )
         if self.loader == "resident-graph" and self.device != "cuda":
             raise ConfigError(

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from conftest import FASHION_DIR, REPO_ROOT, run_bench, saved_runs
+from mnist_core.cli import main
 from mnist_core.config import BenchConfig
 from mnist_core.errors import OutputExistsError
 from mnist_core.runfile import SECTION, load_run, write_json_atomic
@@ -60,7 +61,9 @@ def test_workers_stop_when_a_workload_closes(fashion):
     assert multiprocessing.active_children() == []
 
 
-def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
+def interrupted_sweep(tmp_path):
+    """Start a real quick sweep, SIGTERM it once two benchmarks are saved; returns (run path, output)."""
+    tmp_path.mkdir(exist_ok=True)
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
                "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}",
                "-p", "no:cacheprovider", "-q", "--no-report", "-k", "train or loader or overhead"]
@@ -75,11 +78,24 @@ def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=120)
     (path,) = saved_runs(tmp_path)
+    return path, output
+
+
+def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
+    path, output = interrupted_sweep(tmp_path)
     run = load_run(path)  # valid JSON: written atomically
     assert run[SECTION]["complete"] is False and run[SECTION]["interrupted"] is True
     assert len(run["benchmarks"]) >= 2 and all(b["extra_info"]["samples_per_s"] > 0 for b in run["benchmarks"])
     assert "PARTIAL (interrupted)" in output
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_report_and_compare_accept_a_partial_run(tmp_path, capsys):
+    partial, _ = interrupted_sweep(tmp_path / "sweep")
+    assert main(["report", str(partial), "--out", str(tmp_path / "report")]) == 0
+    assert "PARTIAL" in (tmp_path / "report" / "report.md").read_text()
+    assert main(["compare", str(partial), str(partial)]) == 0
+    assert "current run is PARTIAL" in capsys.readouterr().out
 
 
 def test_atomic_write_refuses_to_overwrite_without_force(tmp_path):
