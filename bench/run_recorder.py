@@ -45,6 +45,7 @@ class RunRecorder:
         self.path = None
         self.started_at = datetime.now(timezone.utc)
         self._machine_info = None
+        self._commit_info = None
         self._finished = False
         self.report_dir = None
 
@@ -71,6 +72,11 @@ class RunRecorder:
             self._machine_info = self.config._benchmarksession.get_machine_info()
         return self._machine_info
 
+    def _commit(self) -> dict:
+        if self._commit_info is None:  # git is asked once per session, not after every benchmark
+            self._commit_info = self.config.hook.pytest_benchmark_generate_commit_info(config=self.config)
+        return self._commit_info
+
     def section(self, complete: bool, interrupted: bool) -> dict:
         data = self.settings.data
         return {
@@ -91,10 +97,9 @@ class RunRecorder:
 
     def run_json(self, complete: bool, interrupted: bool) -> dict:
         hook = self.config.hook
-        session = self.config._benchmarksession
         output = hook.pytest_benchmark_generate_json(
             config=self.config, benchmarks=self._finished_benchmarks(), include_data=True,
-            machine_info=self._machine(), commit_info=hook.pytest_benchmark_generate_commit_info(config=self.config),
+            machine_info=self._machine(), commit_info=self._commit(),
         )
         output[SECTION] = self.section(complete, interrupted)
         return output

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import BenchConfig, label_for
+from .config import BenchConfig
 from .errors import ConfigError
 from .hardware import cores_available
 

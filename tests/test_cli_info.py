@@ -3,27 +3,15 @@ import sys
 
 import pytest
 
-from mnist_core.cli import main
 from mnist_core.data import FILES
 from mnist_core.idx import write_idx_images, write_idx_labels
 
+from cli_helpers import assert_one_line_error, run_cli
 from test_data import write_small_dataset
 
 
 def run_info(capsys, *args):
-    try:
-        code = main(["info", "--no-download", *args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, fragment):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err and fragment in lines[0]
+    return run_cli(capsys, "info", "--no-download", *args)
 
 
 def test_info_shows_machine_and_dataset(capsys, fashion_dir):

@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run_bench, saved_runs
-from mnist_core.cli import main
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.rules import HOLDS, VIOLATED, check_rules
 from mnist_core.regress.verdicts import REGRESSED
 from mnist_core.runfile import load_run, write_json_atomic
+from cli_helpers import assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -80,23 +80,6 @@ def _wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")
 
 
-def run_cli(capsys, *args):
-    try:
-        code = main([str(arg) for arg in args])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line_error(code, err, *fragments):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
 def edited_copy(path: Path, target: Path, edit) -> Path:
     run = copy.deepcopy(load_run(path))
     edit(run)
@@ -143,11 +126,11 @@ def test_corrupt_baseline(capsys, tmp_path, run_a, run_b):
     (baseline,) = (tmp_path / "baselines").glob("*.json")
     baseline.write_text(baseline.read_text()[:500])
     code, _, err = run_cli(capsys, "check", run_b, "--results-dir", tmp_path)
-    one_line_error(code, err, str(baseline), "not valid JSON", "baseline save RUN --force")
+    assert_one_line_error(code, err, str(baseline), "not valid JSON", "baseline save RUN --force")
     code, _, err = run_cli(capsys, "compare", baseline, run_b)
-    one_line_error(code, err, "not valid JSON")
+    assert_one_line_error(code, err, "not valid JSON")
     code, _, err = run_cli(capsys, "compare", tmp_path / "missing.json", run_b)
-    one_line_error(code, err, "no such run file")
+    assert_one_line_error(code, err, "no such run file")
 
 
 def test_baseline_from_other_hardware(capsys, tmp_path, run_a, run_b):
@@ -156,21 +139,21 @@ def test_baseline_from_other_hardware(capsys, tmp_path, run_a, run_b):
 
     other = edited_copy(run_a, tmp_path / "other.json", other_machine)
     code, _, err = run_cli(capsys, "compare", other, run_b)
-    one_line_error(code, err, "different hardware keys", "torch 2.3 vs", "--allow-hardware-mismatch")
+    assert_one_line_error(code, err, "different hardware keys", "torch 2.3 vs", "--allow-hardware-mismatch")
     code, out, _ = run_cli(capsys, "compare", other, run_b, "--allow-hardware-mismatch", *THRESHOLD)
     assert code == 0 and "warning: different hardware keys" in out
 
     results = tmp_path / "results"
     run_cli(capsys, "baseline", "save", other, "--results-dir", results)
     code, _, err = run_cli(capsys, "check", run_b, "--results-dir", results)
-    one_line_error(code, err, "no baseline for this hardware", "baseline save")
+    assert_one_line_error(code, err, "no baseline for this hardware", "baseline save")
     code, out, _ = run_cli(capsys, "check", run_b, "--results-dir", results, "--allow-hardware-mismatch", *THRESHOLD)
     assert code == 0 and "warning: different hardware keys" in out
 
     # A file under this run's key that holds another machine's run (copied by hand): refused too.
     shutil.copy(other, results / "baselines" / _slug_of(run_b))
     code, _, err = run_cli(capsys, "check", run_b, "--results-dir", results)
-    one_line_error(code, err, "different hardware keys", "torch 2.3 vs")
+    assert_one_line_error(code, err, "different hardware keys", "torch 2.3 vs")
 
 
 def _slug_of(run_path: Path) -> str:
@@ -188,7 +171,7 @@ def test_runs_with_no_common_benchmark(capsys, tmp_path, run_a, run_b):
     loaders = edited_copy(run_a, tmp_path / "loaders.json", only("loader"))
     trains = edited_copy(run_b, tmp_path / "trains.json", only("train"))
     code, _, err = run_cli(capsys, "compare", loaders, trains)
-    one_line_error(code, err, "no benchmark configuration is in both")
+    assert_one_line_error(code, err, "no benchmark configuration is in both")
 
 
 def test_partial_run_is_accepted_and_said_to_be_partial(capsys, tmp_path, run_a, run_b):

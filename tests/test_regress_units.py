@@ -9,7 +9,6 @@ import random
 
 import pytest
 
-from mnist_core.cli import main
 from mnist_core.config import BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
 from mnist_core.regress import ranktest
@@ -20,6 +19,7 @@ from mnist_core.regress.measured import CONFIG_FIELDS, run_benchmarks
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, UNCLEAR, VIOLATED, check_rules
 from mnist_core.regress.verdicts import IMPROVED, MISSING, NEW, REGRESSED, UNCHANGED, judge
 from mnist_core.runfile import write_json_atomic
+from cli_helpers import assert_one_line_error, run_cli
 
 FAST, SLOW = [100.0, 101.0, 102.0], [80.0, 81.0, 82.0]
 
@@ -251,23 +251,6 @@ def _wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")  # rich tables unfolded, so their cells can be searched
 
 
-def run_cli(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line_error(code, err, *fragments):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
 def test_baseline_save_refuses_to_replace_without_force(tmp_path, capsys):
     run_path = write_json_atomic(tmp_path / "run-1.json", make_run(config_row()))
     code, out, err = run_cli(capsys, "baseline", "save", str(run_path), "--results-dir", str(tmp_path))
@@ -277,7 +260,7 @@ def test_baseline_save_refuses_to_replace_without_force(tmp_path, capsys):
     stored = json.loads(saved.read_text())
     assert stored[BASELINE_SECTION]["source"] == str(run_path) and stored["benchmarks"]
     code, _, err = run_cli(capsys, "baseline", "save", str(run_path), "--results-dir", str(tmp_path))
-    one_line_error(code, err, "already exists", "--force")
+    assert_one_line_error(code, err, "already exists", "--force")
     code, _, err = run_cli(capsys, "baseline", "save", "--force", "--results-dir", str(tmp_path))  # latest run
     assert code == 0, err
     code, out, _ = run_cli(capsys, "baseline", "show", "--results-dir", str(tmp_path))
@@ -287,7 +270,7 @@ def test_baseline_save_refuses_to_replace_without_force(tmp_path, capsys):
 def test_check_without_a_baseline_names_the_fix(tmp_path, capsys):
     run_path = write_json_atomic(tmp_path / "run-1.json", make_run(config_row()))
     code, _, err = run_cli(capsys, "check", str(run_path), "--results-dir", str(tmp_path))
-    one_line_error(code, err, "no baseline for this hardware", "mnist-bench baseline save")
+    assert_one_line_error(code, err, "no baseline for this hardware", "mnist-bench baseline save")
 
 
 def test_check_falls_back_to_the_closest_baseline_only_when_allowed(tmp_path):
@@ -312,7 +295,7 @@ def test_compare_exit_codes_on_hand_made_runs(tmp_path, capsys):
     code, _, _ = run_cli(capsys, "compare", str(base), str(slow), "--threshold", "25%")
     assert code == 0
     code, _, err = run_cli(capsys, "compare", str(base), str(slow), "--threshold", "150")
-    one_line_error(code, err, "--threshold")
+    assert_one_line_error(code, err, "--threshold")
     partial = copy.deepcopy(slow_run)
     partial["mnist_bench"]["complete"] = False
     code, out, _ = run_cli(capsys, "compare", str(base), str(write_json_atomic(tmp_path / "p.json", partial)))

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from mnist_core.cli import main
 from mnist_core.report import MARKDOWN
 from mnist_core.runfile import SECTION, load_run
+from cli_helpers import assert_one_line_error, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +52,8 @@ def bad_inputs(run: dict) -> dict[str, tuple[object, str]]:
     }
 
 
-def run_cli(capsys, *args):
-    try:
-        code = main(["report", *args])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, fragment):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err and fragment in lines[0], lines[0]
+def run_report(capsys, *args):
+    return run_cli(capsys, "report", *args)
 
 
 @pytest.mark.parametrize("name", ["not-a-run", "no-section", "empty", "all-failed", "newer-format", "invalid-json",
@@ -76,7 +64,7 @@ def test_bad_run_file(name, run, tmp_path, existing_report, capsys):
     if content is not None:
         path.write_text(content if isinstance(content, str) else json.dumps(content))
     folder, before = existing_report
-    code, out, err = run_cli(capsys, str(path), "--out", str(folder), "--force")
+    code, out, err = run_report(capsys, str(path), "--out", str(folder), "--force")
     assert_one_line_error(code, err, fragment)
     assert str(path) in err
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # even with --force
@@ -85,19 +73,19 @@ def test_bad_run_file(name, run, tmp_path, existing_report, capsys):
 
 def test_one_bad_run_among_good_ones_writes_nothing(quick_run, tmp_path, capsys):
     out_dir = tmp_path / "report"
-    code, _, err = run_cli(capsys, str(quick_run), str(tmp_path / "missing.json"), "--out", str(out_dir))
+    code, _, err = run_report(capsys, str(quick_run), str(tmp_path / "missing.json"), "--out", str(out_dir))
     assert_one_line_error(code, err, "missing.json: no such run file")
     assert not out_dir.exists()
 
 
 def test_no_runs_in_results_dir(tmp_path, capsys):
-    code, _, err = run_cli(capsys, "--results-dir", str(tmp_path))
+    code, _, err = run_report(capsys, "--results-dir", str(tmp_path))
     assert_one_line_error(code, err, "no runs under")
 
 
 def test_existing_report_needs_force(quick_run, existing_report, capsys):
     folder, before = existing_report
-    code, _, err = run_cli(capsys, str(quick_run), "--out", str(folder))
+    code, _, err = run_report(capsys, str(quick_run), "--out", str(folder))
     assert_one_line_error(code, err, "already holds a report")
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
@@ -105,7 +93,7 @@ def test_existing_report_needs_force(quick_run, existing_report, capsys):
 def test_out_is_a_file(quick_run, tmp_path, capsys):
     target = tmp_path / "report"
     target.write_text("mine")
-    code, _, err = run_cli(capsys, str(quick_run), "--out", str(target), "--force")
+    code, _, err = run_report(capsys, str(quick_run), "--out", str(target), "--force")
     assert_one_line_error(code, err, "is not a folder")
     assert target.read_text() == "mine"
 
@@ -113,7 +101,7 @@ def test_out_is_a_file(quick_run, tmp_path, capsys):
 def test_partial_run_is_reported_as_partial(run, tmp_path, capsys):
     path = tmp_path / "run-partial.json"
     path.write_text(json.dumps(variant(run, complete=False, interrupted=True)))
-    code, out, err = run_cli(capsys, str(path), "--out", str(tmp_path / "report"))
+    code, out, err = run_report(capsys, str(path), "--out", str(tmp_path / "report"))
     assert code == 0, err
     markdown = (tmp_path / "report" / MARKDOWN).read_text()
     assert "PARTIAL: the session was interrupted" in markdown

@@ -1,0 +1,22 @@
+"""Running `mnist-bench` in-process and checking its one-line errors."""
+
+from mnist_core.cli import main
+
+
+def run_cli(capsys, *args):
+    """(exit code, stdout, stderr) of `mnist-bench ARGS`; argparse's usage errors included."""
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, *fragments):
+    """Exit code 2, exactly one line on stderr, no traceback, and each fragment in that line."""
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
