@@ -1,5 +1,6 @@
 """Host-to-device copy bandwidth: pageable vs pinned source, blocking vs non_blocking (CUDA only)."""
 
+from bench.timing import telemetry_during
 from mnist_core.telemetry import pcie_theoretical_gb_s
 from mnist_core.transfer import build_transfer, transfer_row
 
@@ -11,8 +12,11 @@ def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):
                               **size)
     for _ in range(bench_settings.profile.warmup_rounds):
         workload.run_round()
-    benchmark.pedantic(workload.run_round, rounds=bench_settings.profile.rounds, iterations=1, warmup_rounds=0)
+    with telemetry_during("cuda", gpu) as telemetry:
+        benchmark.pedantic(workload.run_round, rounds=bench_settings.profile.rounds, iterations=1, warmup_rounds=0)
     link = (gpu.pcie_link_gen(), gpu.pcie_link_width()) if gpu is not None else (None, None)
     row = transfer_row(workload, list(benchmark.stats.stats.data), pcie_theoretical_gb_s(*link))
-    row.update(pcie_link_gen=link[0], pcie_link_width=link[1], batch_size=transfer_case.get("batch_size"))
+    # The link's maximum generation/width (what the limit is computed from), not the sampled current ones.
+    row.update({**telemetry, "pcie_link_gen": link[0], "pcie_link_width": link[1],
+                "batch_size": transfer_case.get("batch_size")})
     benchmark.extra_info.update(row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from mnist_core import faults
 from mnist_core.records import throughput_row
 from mnist_core.telemetry import NvmlSampler, torch_memory_mib
@@ -15,6 +17,15 @@ def gpu_for(config, gpu):
     return gpu if config.device == "cuda" else None
 
 
+@contextmanager
+def telemetry_during(device: str, gpu):
+    """Yields a dict that holds, after the block, NVML readings over the block and torch's peak memory."""
+    readings: dict = {}
+    with NvmlSampler(gpu) as sampler:
+        yield readings
+    readings.update({**sampler.summary(), **torch_memory_mib(device)})
+
+
 def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int | None = None,
                        group: str | None = None) -> dict:
     """Time `kind` rounds ("train" or "loader") of `config`; returns the row stored in extra_info."""
@@ -22,9 +33,8 @@ def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int 
     profile = settings.profile
     with build_workload(kind, config, settings.data) as workload:
         workload.warmup(profile.warmup_rounds)
-        with NvmlSampler(gpu_for(config, gpu)) as sampler:
+        with telemetry_during(config.device, gpu_for(config, gpu)) as telemetry:
             benchmark.pedantic(workload.run_round, rounds=rounds or profile.rounds, iterations=1, warmup_rounds=0)
-        telemetry = {**sampler.summary(), **torch_memory_mib(config.device)}
         round_seconds = list(benchmark.stats.stats.data) if benchmark.stats else []
         row = throughput_row(group or kind, config, workload.samples_per_round, round_seconds, workload.first_batch_s,
                              telemetry, workload.dataset_on_device_bytes)

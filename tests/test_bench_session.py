@@ -93,6 +93,7 @@ def test_skips_are_listed_with_reasons(run):
 def test_time_to_accuracy_and_overhead_rows(run):
     (accuracy,) = rows(run, "accuracy")
     assert accuracy["reached"] and accuracy["val_accuracy"] >= 0.84 and accuracy["epochs"] >= 1
+    assert all(accuracy[key] is None for key in TELEMETRY_KEYS)  # recorded, and null on the CPU
     for row in rows(run, "overhead"):
         assert row["overhead_verdict"] in ("within", "noise")
         assert row["bare_samples_per_s"] > 0 and row["suite_to_bare_ratio"] > 0
