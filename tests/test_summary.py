@@ -1,0 +1,48 @@
+"""The end-of-session table and `info` rows with GPU data (hand-made: this machine has no GPU)."""
+
+import pandas as pd
+from rich.console import Console
+
+from mnist_core.commands.info import _rows
+from mnist_core.data import DatasetLocation, MnistData
+from mnist_core.frame import run_frame
+from mnist_core.summary import comparison, outcome_lines, summary_table
+
+from report_data import GPU_NAME, gpu_run
+
+
+def test_comparison_pairs_cpu_and_best_gpu_rows():
+    table = comparison(run_frame(gpu_run()))
+    reference = table[table["reference"]].iloc[0]
+    assert (reference["model"], reference["loader"], reference["batch_size"], reference["num_workers"]) == (
+        "mlp", "dataloader", 128, 2)
+    assert reference["gpu_speedup"] == reference["gpu_samples_per_s"] / reference["cpu_samples_per_s"]
+    assert reference["gpu_setting"] == "pin+nb" and reference["gpu_util_mean_pct"] is not None
+    resident = table[(table["loader"] == "resident-graph") & (table["batch_size"] == 128)].iloc[0]
+    assert pd.isna(resident["cpu_samples_per_s"]) and resident["gpu_samples_per_s"] == 1_480_000
+
+
+def test_summary_table_renders_gpu_columns():
+    console = Console(width=200, record=True)
+    console.print(summary_table(gpu_run()))
+    text = console.export_text()
+    assert "dataloader (reference)" in text and "1,480,000" in text and "pin+nb" in text
+
+
+def test_outcome_lines_group_skips_by_reason_and_list_failures():
+    run = gpu_run()
+    run["mnist_bench"]["skipped"] = [{"id": "train/a", "reason": "no GPU"}, {"id": "train/b", "reason": "no GPU"}]
+    run["mnist_bench"]["failed"] = [{"id": "train/c", "reason": "OutOfMemoryError: CUDA out of memory"}]
+    assert outcome_lines(run) == ["skipped 2: no GPU: train/a, train/b",
+                                  "FAILED train/c: OutOfMemoryError: CUDA out of memory"]
+
+
+def test_info_rows_with_a_gpu():
+    machine = {"cpu_model": "AMD EPYC", "cpu_cores": 16, "cpu_cores_available": 16, "torch_threads": 16,
+               "gpu_name": GPU_NAME, "gpu_count": 1, "gpu_memory_mib": 81_559.0, "gpu_driver": "580.65",
+               "cuda_version": "12.8", "torch_version": "2.11.0", "torchvision_version": "0.26.0"}
+    location = DatasetLocation("mnist", "/data/MNIST/raw", "downloaded", True)
+    data = MnistData(*[[0] * n for n in (60_000, 60_000, 10_000, 10_000)], location)
+    rows = dict(_rows(machine, data))
+    assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65, CUDA 12.8"
+    assert rows["source"] == "downloaded (downloaded now)"
