@@ -51,6 +51,8 @@ def pytest_addoption(parser):
                     help="where each session writes its run file and report (default: results)")
     group.addoption("--accuracy-target", type=float, default=None,
                     help="validation accuracy (percent) for time-to-accuracy (default: mnist 95, fashion-mnist 84)")
+    group.addoption("--torch-threads", type=int, default=None,
+                    help="torch intra-op threads for every configuration (default: torch's own choice)")
     group.addoption("--no-report", action="store_true",
                     help="write only the run file, not the report next to it (default: off)")
 
@@ -92,7 +94,8 @@ def pytest_generate_tests(metafunc):
     for fixture, matrix in MATRICES.items():
         if fixture in metafunc.fixturenames:
             specs = matrix(settings.profile, settings.devices, settings.dataset)
-            metafunc.parametrize(fixture, [_param(spec) for spec in specs])
+            metafunc.parametrize(fixture, [_param({**spec, "torch_threads": settings.torch_threads})
+                                           for spec in specs])
     if "transfer_case" in metafunc.fixturenames:
         metafunc.parametrize("transfer_case", [_transfer_param(case, settings)
                                                for case in profiles.transfer_cases(settings.profile)])

@@ -21,6 +21,7 @@ class BenchSettings:
     results_dir: Path
     accuracy_target: float  # fraction
     write_report: bool
+    torch_threads: int | None
 
     @classmethod
     def from_options(cls, option) -> BenchSettings:
@@ -33,9 +34,11 @@ class BenchSettings:
             target = profiles.ACCURACY_TARGETS[option.dataset] * 100
         if not 0 < target <= 100:
             raise ConfigError(f"--accuracy-target {target:g} is not a percentage in (0, 100]; e.g. --accuracy-target 84")
+        if option.torch_threads is not None and option.torch_threads < 1:
+            raise ConfigError(f"--torch-threads {option.torch_threads} must be >= 1; e.g. --torch-threads=1")
         data = load_dataset(option.dataset, option.data_root, download=not option.no_download)
         return cls(profile, devices, option.dataset, data, Path(option.results_dir), target / 100,
-                   not option.no_report)
+                   not option.no_report, option.torch_threads)
 
 
 def parse_devices(text: str) -> tuple[str, ...]:

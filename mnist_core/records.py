@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from statistics import median
 
+import torch
+
 from .config import CPU_COLLAPSED_FIELDS, BenchConfig
 from .telemetry import TELEMETRY_KEYS
 
 ROW_KEYS = (
     "kind", "samples_per_s", "samples_per_s_rounds", "device", "model", "hidden_width", "loader", "batch_size",
     "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s", "reference", "seed",
-    "samples_per_round", "rounds", "collapsed", "dataset_on_device_mib",
+    "samples_per_round", "torch_threads_used", "rounds", "collapsed", "dataset_on_device_mib",
 ) + TELEMETRY_KEYS
 
 
@@ -28,6 +30,7 @@ def throughput_row(kind: str, config: BenchConfig, samples_per_round: int, round
         "samples_per_s_rounds": rounds,
         **config.asdict(),
         "samples_per_round": samples_per_round,
+        "torch_threads_used": torch.get_num_threads(),  # what ran, whether or not torch_threads was set
         "first_batch_s": first_batch_s,
         # The tutorial's setting as a training benchmark: one such row per device.
         "reference": kind == "train" and config.reference,

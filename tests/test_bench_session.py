@@ -119,6 +119,7 @@ def test_run_files_never_overwrite(tmp_path):
     ("--devices=tpu", "--devices 'tpu': tpu is not a device"),
     ("--data-root=/nonexistent-data-root", "does not exist"),
     ("--accuracy-target=840", "not a percentage"),
+    ("--torch-threads=0", "--torch-threads 0 must be >= 1"),
 ])
 def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
