@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from mnist_core import faults
+from mnist_core.devices import release_on_failure
 from mnist_core.records import throughput_row
 from mnist_core.telemetry import NvmlSampler, torch_memory_mib
 from mnist_core.workload import build_workload
@@ -31,7 +32,7 @@ def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int 
     """Time `kind` rounds ("train" or "loader") of `config`; returns the row stored in extra_info."""
     benchmark.group = group or kind
     profile = settings.profile
-    with build_workload(kind, config, settings.data) as workload:
+    with release_on_failure(config.device), build_workload(kind, config, settings.data) as workload:
         workload.warmup(profile.warmup_rounds)
         with telemetry_during(config.device, gpu_for(config, gpu)) as telemetry:
             benchmark.pedantic(workload.run_round, rounds=rounds or profile.rounds, iterations=1, warmup_rounds=0)

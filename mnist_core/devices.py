@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import traceback
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -44,3 +47,21 @@ def sync_fn(device: torch.device | str):
 
 def sync(device: torch.device | str) -> None:
     sync_fn(device)()
+
+
+@contextmanager
+def release_on_failure(device: torch.device | str):
+    """If the block fails, drop what its finished frames still hold and return cached device memory.
+
+    A failing configuration's traceback (kept by the test runner for its report) would otherwise
+    keep that configuration's tensors alive, so a CUDA out-of-memory error at one batch size
+    would starve every configuration after it.
+    """
+    try:
+        yield
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
+        if torch.device(device).type == "cuda" and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise

@@ -133,3 +133,21 @@ def test_gpu_memory_released_between_configurations(fashion):
     with build_workload("train", small, fashion) as workload:
         workload.run_round()
         assert torch.cuda.max_memory_allocated() < big_peak  # the peak was reset: config N-1 not counted
+
+
+def test_a_failing_configuration_does_not_keep_its_tensors_alive():
+    import weakref
+
+    from mnist_core.devices import release_on_failure
+
+    def build_and_fail():
+        batch = torch.ones(1024, 784)  # stands in for a configuration's device tensors
+        held.append(weakref.ref(batch))
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    held = []
+    with pytest.raises(torch.cuda.OutOfMemoryError) as info:
+        with release_on_failure("cpu"):
+            build_and_fail()
+    assert info.value.__traceback__ is not None  # the report still has its traceback ...
+    assert held[0]() is None  # ... but no longer the tensors of the failed configuration
