@@ -1,12 +1,13 @@
 """Host-to-device copy bandwidth: pageable vs pinned source, blocking vs non_blocking (CUDA only)."""
 
 from bench.timing import telemetry_during
-from mnist_core.telemetry import pcie_theoretical_gb_s
+from mnist_core.telemetry import pcie_theoretical_gb_s, reset_torch_peak
 from mnist_core.transfer import build_transfer, transfer_row
 
 
 def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):
     benchmark.group = "transfer"
+    reset_torch_peak("cuda")  # this copy's peak, not the largest of the configurations before it
     size = {key: transfer_case[key] for key in ("batch_size", "block_mib") if key in transfer_case}
     workload = build_transfer("cuda", pinned=transfer_case["pinned"], non_blocking=transfer_case["non_blocking"],
                               **size)

@@ -23,6 +23,51 @@ from .train import EpochStats
 CAPTURE_WARMUP_STEPS = 3  # eager steps on a side stream before capture, as torch's docs require
 
 
+def gathered_train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images_u8: torch.Tensor,
+                        labels: torch.Tensor, index: torch.Tensor, loss_sum: torch.Tensor,
+                        correct: torch.Tensor) -> None:
+    """One SGD step on the samples at `index` of a resident uint8 split, added to device totals.
+
+    Fit for capture: fixed shapes, no host reads. Setting grads to None first is plain Python
+    (nothing is captured), and it makes the captured backward write the grads rather than
+    accumulate into them, so each replay starts from fresh grads as an eager step does.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    images = normalise_uint8(images_u8[index])
+    batch_labels = labels[index]
+    logits = model(images)
+    loss = F.cross_entropy(logits, batch_labels)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        loss_sum.add_(loss * index.shape[0])
+        correct.add_((logits.argmax(dim=1) == batch_labels).sum())
+
+
+class EpochOrder:
+    """Batch indices from a device-side permutation, a new one at each epoch boundary; full batches only."""
+
+    def __init__(self, size: int, batch_size: int, generator: torch.Generator):
+        self.size = size
+        self.batch_size = batch_size
+        self.steps_per_epoch = size // batch_size
+        self.generator = generator
+        self._order: torch.Tensor | None = None
+        self._position = 0
+
+    def restart(self) -> None:
+        """Start the next call at the first batch of a fresh permutation."""
+        self._order = None
+
+    def next_batch(self) -> torch.Tensor:
+        if self._order is None or self._position == self.steps_per_epoch:
+            self._order = torch.randperm(self.size, device=self.generator.device, generator=self.generator)
+            self._position = 0
+        start = self._position * self.batch_size
+        self._position += 1
+        return self._order[start:start + self.batch_size]
+
+
 class CudaGraphTrainer:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, images_u8: torch.Tensor,
                  labels: torch.Tensor, *, batch_size: int, seed: int):
@@ -42,24 +87,16 @@ class CudaGraphTrainer:
         self.labels = labels
         self.batch_size = batch_size
         self.device = images_u8.device
-        self.steps_per_epoch = len(labels) // batch_size
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.order = EpochOrder(len(labels), batch_size, torch.Generator(device=self.device).manual_seed(seed))
+        self.steps_per_epoch = self.order.steps_per_epoch
         self.static_index = torch.zeros(batch_size, dtype=torch.int64, device=self.device)
         self.loss_sum = torch.zeros((), device=self.device)
         self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        self._order = None
-        self._position = 0
         self.graph = self._capture()
 
     def _step(self) -> None:
-        images = normalise_uint8(self.images_u8[self.static_index])
-        labels = self.labels[self.static_index]
-        logits = self.model(images)
-        loss = F.cross_entropy(logits, labels)
-        loss.backward()
-        self.optimizer.step()
-        self.loss_sum.add_(loss.detach() * self.batch_size)
-        self.correct.add_((logits.detach().argmax(dim=1) == labels).sum())
+        gathered_train_step(self.model, self.optimizer, self.images_u8, self.labels, self.static_index,
+                            self.loss_sum, self.correct)
 
     def _capture(self) -> torch.cuda.CUDAGraph:
         # Warm-up steps change the weights; restore them so the graph path starts where eager does.
@@ -69,12 +106,9 @@ class CudaGraphTrainer:
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
             for _ in range(CAPTURE_WARMUP_STEPS):
-                self.optimizer.zero_grad(set_to_none=True)
                 self._step()
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        # Grads are None at capture, so the captured backward writes them instead of accumulating.
-        self.optimizer.zero_grad(set_to_none=True)
         with torch.cuda.graph(graph):
             self._step()
         with torch.no_grad():
@@ -88,18 +122,13 @@ class CudaGraphTrainer:
     def run_steps(self, count: int) -> None:
         """Replay `count` steps, starting a new permutation at each epoch boundary; no sync."""
         for _ in range(count):
-            if self._order is None or self._position == self.steps_per_epoch:
-                self._order = torch.randperm(len(self.labels), device=self.device, generator=self.generator)
-                self._position = 0
-            start = self._position * self.batch_size
-            self.static_index.copy_(self._order[start:start + self.batch_size])
+            self.static_index.copy_(self.order.next_batch())
             self.graph.replay()
-            self._position += 1
 
     def train_epoch(self) -> EpochStats:
         """One full epoch (full batches only) from a fresh permutation; reads totals once at the end."""
         self.model.train()
-        self._order = None
+        self.order.restart()
         self.loss_sum.zero_()
         self.correct.zero_()
         torch.cuda.synchronize(self.device)

@@ -5,13 +5,12 @@ import torch
 
 from mnist_core.config import BenchConfig
 from mnist_core.errors import ConfigError
-from mnist_core.graph import CudaGraphTrainer
-from mnist_core.loaders import ResidentLoader
+from mnist_core.graph import CudaGraphTrainer, EpochOrder, gathered_train_step
+from mnist_core.loaders import ResidentLoader, normalise_uint8
 from mnist_core.models import build_model
 from mnist_core.pipeline import holdout_loader, prepare_torch, train_loader, train_split
-from mnist_core.train import evaluate, make_optimizer, train_epoch
+from mnist_core.train import evaluate, make_optimizer, train_epoch, train_step
 from mnist_core.workload import build_workload
-
 
 
 def make_trainer(images, labels, batch_size=128, device="cpu"):
@@ -52,6 +51,46 @@ def test_argument_validation(images, labels, batch_size, message):
         CudaGraphTrainer(None, None, images, labels, batch_size=batch_size, seed=0)
 
 
+def test_captured_step_is_the_eager_resident_step(mnist_t10k):
+    """The step the graph captures, run eagerly on the CPU over one epoch of real digits, leaves the
+    same weights and totals as train_step on the resident pipeline's batches in the same order."""
+    images, labels = mnist_t10k
+    resident = ResidentLoader(images[:4096], labels[:4096], batch_size=128, shuffle=True, seed=3)
+    order = resident.order()
+    torch.manual_seed(0)
+    eager_model = build_model("mlp")
+    graph_model = build_model("mlp")
+    graph_model.load_state_dict(eager_model.state_dict())
+    eager_opt, graph_opt = make_optimizer(eager_model, 0.5, "cpu"), make_optimizer(graph_model, 0.5, "cpu")
+    eager_loss, eager_correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
+    graph_loss, graph_correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
+    for start in range(0, len(order), 128):
+        index = order[start:start + 128]
+        loss_sum, correct = train_step(eager_model, eager_opt, normalise_uint8(resident.images_u8[index]),
+                                       resident.labels[index])
+        eager_loss += loss_sum
+        eager_correct += correct
+        gathered_train_step(graph_model, graph_opt, resident.images_u8, resident.labels, index, graph_loss,
+                            graph_correct)
+    for name, weight in eager_model.state_dict().items():
+        torch.testing.assert_close(graph_model.state_dict()[name], weight, rtol=0, atol=1e-6)
+    torch.testing.assert_close(graph_loss, eager_loss)
+    assert graph_correct.item() == eager_correct.item() > 0.5 * 4096  # it learned: not a no-op step
+
+
+def test_epoch_order_covers_each_sample_once_per_epoch_with_full_batches():
+    order = EpochOrder(size=1000, batch_size=128, generator=torch.Generator().manual_seed(0))
+    assert order.steps_per_epoch == 7  # the last 104 samples of each permutation are dropped
+    epochs = [torch.cat([order.next_batch() for _ in range(7)]) for _ in range(2)]
+    for seen in epochs:
+        assert len(seen) == 896 and len(set(seen.tolist())) == 896 and 0 <= seen.min() and seen.max() < 1000
+    assert not torch.equal(epochs[0], epochs[1])  # a fresh permutation at the boundary
+    order.next_batch()
+    order.restart()  # mid-epoch: the next 7 batches must still be one whole fresh epoch
+    after_restart = torch.cat([order.next_batch() for _ in range(7)])
+    assert len(set(after_restart.tolist())) == 896
+
+
 def one_epoch_test_accuracy(config, data):
     device = torch.device(config.device)
     prepare_torch(config)
@@ -67,8 +106,6 @@ def one_epoch_test_accuracy(config, data):
     else:
         train_epoch(model, optimizer, train_loader(config, data, split), device)
     return evaluate(model, holdout_loader(config, data), device).accuracy
-
-
 
 
 def cuda_config(loader):
