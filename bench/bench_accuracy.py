@@ -14,4 +14,4 @@ def test_time_to_accuracy(benchmark, accuracy_spec, bench_settings, gpu):
                                        bench_settings.profile.accuracy_max_epochs)
         with telemetry_during(accuracy_spec.device, gpu_for(accuracy_spec, gpu)) as telemetry:
             result = benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
-    benchmark.extra_info.update({**accuracy_row(accuracy_spec, result), **telemetry})
+    benchmark.extra_info.update({**accuracy_row(accuracy_spec, result), **telemetry.readings})

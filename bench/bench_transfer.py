@@ -15,9 +15,9 @@ def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):
         workload.run_round()
     with telemetry_during("cuda", gpu) as telemetry:
         benchmark.pedantic(workload.run_round, rounds=bench_settings.profile.rounds, iterations=1, warmup_rounds=0)
-    link = (gpu.pcie_link_gen(), gpu.pcie_link_width()) if gpu is not None else (None, None)
-    row = transfer_row(workload, list(benchmark.stats.stats.data), pcie_theoretical_gb_s(*link))
-    # The link's maximum generation/width (what the limit is computed from), not the sampled current ones.
-    row.update({**telemetry, "pcie_link_gen": link[0], "pcie_link_width": link[1],
-                "batch_size": transfer_case.get("batch_size")})
+        telemetry.fill(workload.run_round)
+    readings = telemetry.readings
+    limit_gb_s = pcie_theoretical_gb_s(readings["pcie_link_gen"], readings["pcie_link_width"])
+    row = transfer_row(workload, list(benchmark.stats.stats.data), limit_gb_s)
+    row.update({**readings, "batch_size": transfer_case.get("batch_size")})
     benchmark.extra_info.update(row)

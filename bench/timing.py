@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from mnist_core import faults
 from mnist_core.devices import release_on_failure
 from mnist_core.records import throughput_row
-from mnist_core.telemetry import NvmlSampler, torch_memory_mib
+from mnist_core.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, torch_memory_mib
 from mnist_core.workload import build_workload
 
 
@@ -18,26 +18,54 @@ def gpu_for(config, gpu):
     return gpu if config.device == "cuda" else None
 
 
+class TelemetryWindow:
+    """NVML sampling and torch's peak memory over a block; `readings` holds the row keys afterwards."""
+
+    def __init__(self, device: str, gpu):
+        self.device = device
+        self.sampler = NvmlSampler(gpu)
+        self.untimed_rounds = 0
+        self.readings: dict = {}
+
+    def fill(self, run_round) -> None:
+        """After the timed rounds, repeat untimed rounds of the same work until NVML has seen enough.
+
+        Fast GPU configurations finish their timed rounds in milliseconds, far shorter than
+        NVML's utilisation window, which would then mostly report the idle time before them.
+        """
+        while self.sampler.active and self.sampler.elapsed_s() < MIN_TELEMETRY_WINDOW_S:
+            run_round()
+            self.untimed_rounds += 1
+
+
 @contextmanager
 def telemetry_during(device: str, gpu):
-    """Yields a dict that holds, after the block, NVML readings over the block and torch's peak memory."""
-    readings: dict = {}
-    with NvmlSampler(gpu) as sampler:
-        yield readings
-    readings.update({**sampler.summary(), **torch_memory_mib(device)})
+    """Yields a TelemetryWindow whose readings, after the block, cover the block only."""
+    window = TelemetryWindow(device, gpu)
+    with window.sampler:
+        yield window
+    window.readings.update({
+        **window.sampler.summary(), **torch_memory_mib(device),
+        "telemetry_untimed_rounds": window.untimed_rounds if window.sampler.active else None,
+    })
 
 
 def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int | None = None,
-                       group: str | None = None) -> dict:
-    """Time `kind` rounds ("train" or "loader") of `config`; returns the row stored in extra_info."""
+                       group: str | None = None, before_each_round=None) -> dict:
+    """Time `kind` rounds ("train" or "loader") of `config`; returns the row stored in extra_info.
+
+    `before_each_round` runs untimed before every timed round (pytest-benchmark's setup hook).
+    """
     benchmark.group = group or kind
     profile = settings.profile
     with release_on_failure(config.device), build_workload(kind, config, settings.data) as workload:
         workload.warmup(profile.warmup_rounds)
         with telemetry_during(config.device, gpu_for(config, gpu)) as telemetry:
-            benchmark.pedantic(workload.run_round, rounds=rounds or profile.rounds, iterations=1, warmup_rounds=0)
+            benchmark.pedantic(workload.run_round, setup=before_each_round, rounds=rounds or profile.rounds,
+                               iterations=1, warmup_rounds=0)
+            telemetry.fill(workload.run_round)
         round_seconds = list(benchmark.stats.stats.data) if benchmark.stats else []
         row = throughput_row(group or kind, config, workload.samples_per_round, round_seconds, workload.first_batch_s,
-                             telemetry, workload.dataset_on_device_bytes)
+                             telemetry.readings, workload.dataset_on_device_bytes)
     benchmark.extra_info.update(row)
     return row

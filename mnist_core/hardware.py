@@ -11,9 +11,9 @@ import torch
 
 from .nvml import NvmlGpu
 from .telemetry import pcie_theoretical_gb_s
+from .units import BYTES_PER_MIB
 
 T = TypeVar("T")
-_BYTES_PER_MIB = 1024 * 1024
 
 GPU_FIELDS = (
     "gpu_name",
@@ -64,7 +64,7 @@ def _gpu_fields(device_index: int) -> dict[str, Any]:
     fields: dict[str, Any] = dict.fromkeys(GPU_FIELDS)
     fields["gpu_name"] = _safe(lambda: torch.cuda.get_device_name(device_index))
     fields["gpu_memory_mib"] = _safe(
-        lambda: torch.cuda.get_device_properties(device_index).total_memory / _BYTES_PER_MIB
+        lambda: torch.cuda.get_device_properties(device_index).total_memory / BYTES_PER_MIB
     )
     with NvmlGpu(device_index) as gpu:
         fields["gpu_driver"] = gpu.driver_version()

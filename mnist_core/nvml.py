@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .units import BYTES_PER_MIB
+
 try:
     import pynvml as _pynvml
 
@@ -18,7 +20,6 @@ except ImportError as exc:  # nvidia-ml-py missing: telemetry goes quiet, runs s
     _pynvml = None
     _IMPORT_ERROR = f"pynvml not importable: {exc}"
 
-_BYTES_PER_MIB = 1024 * 1024
 _UUID_PREFIXES = ("gpu-", "mig-")
 
 
@@ -145,10 +146,10 @@ class NvmlGpu:
     # -- memory, load, power, clocks ---------------------------------------
 
     def memory_total_mib(self) -> float | None:
-        return self._converted("nvmlDeviceGetMemoryInfo", lambda info: info.total / _BYTES_PER_MIB)
+        return self._converted("nvmlDeviceGetMemoryInfo", lambda info: info.total / BYTES_PER_MIB)
 
     def memory_used_mib(self) -> float | None:
-        return self._converted("nvmlDeviceGetMemoryInfo", lambda info: info.used / _BYTES_PER_MIB)
+        return self._converted("nvmlDeviceGetMemoryInfo", lambda info: info.used / BYTES_PER_MIB)
 
     def utilization_pct(self) -> float | None:
         """Share of the last sample period in which a kernel ran (not SM occupancy)."""

@@ -8,6 +8,7 @@ import torch
 
 from .config import CPU_COLLAPSED_FIELDS, BenchConfig
 from .telemetry import TELEMETRY_KEYS
+from .units import BYTES_PER_MIB
 
 ROW_KEYS = (
     "kind", "samples_per_s", "samples_per_s_rounds", "device", "model", "hidden_width", "loader", "batch_size",
@@ -35,7 +36,7 @@ def throughput_row(kind: str, config: BenchConfig, samples_per_round: int, round
         # The tutorial's setting as a training benchmark: one such row per device.
         "reference": kind == "train" and config.reference,
         "rounds": len(rounds),
-        "dataset_on_device_mib": dataset_on_device_bytes / 2**20 if dataset_on_device_bytes else None,
+        "dataset_on_device_mib": dataset_on_device_bytes / BYTES_PER_MIB if dataset_on_device_bytes else None,
         # On the CPU there are no pinned pages to copy from nor an async copy to overlap.
         "collapsed": list(CPU_COLLAPSED_FIELDS) if config.device == "cpu" else [],
     }

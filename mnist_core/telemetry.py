@@ -6,12 +6,15 @@ when it cannot read. A key with no readings is None, never 0.
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Callable
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 import torch
+from .units import BYTES_PER_MIB
 
 if TYPE_CHECKING:
     from .nvml import NvmlGpu
@@ -26,11 +29,14 @@ TELEMETRY_KEYS = (
     "gpu_sm_clock_mean_mhz",
     "pcie_rx_mean_mb_s",
     "pcie_tx_mean_mb_s",
-    "pcie_link_gen",
+    "pcie_link_gen",  # the link's maximum (what the GPU and slot can train to), as in machine_info
     "pcie_link_width",
+    "pcie_link_gen_seen_max",  # the highest current link sampled: it trains down at idle
+    "pcie_link_width_seen_max",
+    "telemetry_samples",
+    "telemetry_window_s",
+    "telemetry_untimed_rounds",  # rounds added after the timed ones to fill MIN_TELEMETRY_WINDOW_S
 )
-
-_BYTES_PER_MIB = 1024 * 1024
 
 # Per-lane, per-direction payload rate in GB/s (10^9 bytes) after line encoding:
 # gen1/gen2 use 8b/10b (2.5 and 5 GT/s lose 20%), gen3-gen5 128b/130b (8, 16,
@@ -46,8 +52,6 @@ _SERIES = {
     "sm_clock_mhz": "sm_clock_mhz",
     "pcie_rx_mb_s": "pcie_rx_mb_s",
     "pcie_tx_mb_s": "pcie_tx_mb_s",
-    # The link trains down at idle, so the current gen/width is sampled and the
-    # highest seen is what the region's copies ran at.
     "link_gen": "pcie_link_gen_current",
     "link_width": "pcie_link_width_current",
 }
@@ -61,9 +65,13 @@ _SUMMARY: dict[str, tuple[str, Callable[[list[float]], float]]] = {
     "gpu_sm_clock_mean_mhz": ("sm_clock_mhz", fmean),
     "pcie_rx_mean_mb_s": ("pcie_rx_mb_s", fmean),
     "pcie_tx_mean_mb_s": ("pcie_tx_mb_s", fmean),
-    "pcie_link_gen": ("link_gen", max),
-    "pcie_link_width": ("link_width", max),
+    "pcie_link_gen_seen_max": ("link_gen", max),
+    "pcie_link_width_seen_max": ("link_width", max),
 }
+
+# NVML's utilisation counter is the busy fraction over its own window (1/6 s to 1 s depending
+# on the GPU): a sampled region shorter than this reads mostly what came before it.
+MIN_TELEMETRY_WINDOW_S = 1.0
 
 
 def null_telemetry() -> dict[str, Any]:
@@ -72,11 +80,11 @@ def null_telemetry() -> dict[str, Any]:
 
 
 class NvmlSampler:
-    """Samples one GPU on a daemon thread between start() and stop().
+    """Samples one GPU on a daemon thread between start() and stop(), every `interval_s`.
 
-    A sample is also taken at start and at stop, so a region shorter than
-    `interval_s` still gets readings. Note NVML's PCIe counter itself blocks for
-    ~20 ms per direction, which sets a floor on the real sampling period.
+    No sample is taken at start (it would read the idle time before the region); one is
+    taken at stop, since NVML's counters then cover the region's end. A sample that takes
+    long (NVML's PCIe counters block ~20 ms each) shortens the wait before the next.
     """
 
     def __init__(self, gpu: NvmlGpu | None, interval_s: float = 0.05) -> None:
@@ -86,6 +94,9 @@ class NvmlSampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started_at: float | None = None
+        self._link_max: dict[str, Any] = {"pcie_link_gen": None, "pcie_link_width": None}
+        self.window_s: float | None = None
         self.sample_count = 0
 
     @property
@@ -93,11 +104,16 @@ class NvmlSampler:
         """False without a GPU NVML can read: nothing is sampled and the summary is all None."""
         return self._gpu is not None and bool(getattr(self._gpu, "available", False))
 
+    def elapsed_s(self) -> float:
+        """Seconds since start(); 0 when not sampling."""
+        return time.perf_counter() - self._started_at if self._started_at is not None else 0.0
+
     def start(self) -> NvmlSampler:
         if not self.active or self._thread is not None:
             return self
         self._stop.clear()
-        self._sample()
+        self._link_max = {key: self._static(key) for key in self._link_max}  # fixed: read once, not sampled
+        self._started_at = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="nvml-sampler", daemon=True)
         self._thread.start()
         return self
@@ -108,14 +124,19 @@ class NvmlSampler:
         self._stop.set()
         self._thread.join()
         self._thread = None
-        self._sample()
+        self.sample()
+        self.window_s = self.elapsed_s()
+        self._started_at = None
 
     def _run(self) -> None:
+        next_at = time.perf_counter() + self.interval_s
         # Event.wait returns True as soon as stop() sets it, so stop never waits a full interval.
-        while not self._stop.wait(self.interval_s):
-            self._sample()
+        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
+            self.sample()
+            next_at = max(next_at + self.interval_s, time.perf_counter())
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
+        """Take one reading of every series now; a reading that fails is left out."""
         values: dict[str, float] = {}
         for series, method in _SERIES.items():
             try:  # NvmlGpu never raises, but a thread that dies would silently stop sampling
@@ -130,14 +151,23 @@ class NvmlSampler:
             self.sample_count += 1
 
     def summary(self) -> dict[str, Any]:
-        """The gpu_*/pcie_* keys: means and maxes over the readings that were taken."""
+        """The gpu_*/pcie_* keys: means and maxes over the readings taken, and how many there were."""
         with self._lock:
             readings = {series: list(values) for series, values in self._readings.items()}
         result: dict[str, Any] = {}
         for key, (series, aggregate) in _SUMMARY.items():
             values = readings[series]
             result[key] = aggregate(values) if values else None
+        result.update(self._link_max)
+        result["telemetry_samples"] = self.sample_count if self.sample_count else None
+        result["telemetry_window_s"] = self.window_s if self.sample_count else None
         return result
+
+    def _static(self, method: str) -> Any:
+        try:
+            return getattr(self._gpu, method)()
+        except Exception:
+            return None
 
     def __enter__(self) -> NvmlSampler:
         return self.start()
@@ -164,19 +194,26 @@ def torch_memory_mib(device: torch.device | str) -> dict[str, float | None]:
     if cuda is None:
         return result
     try:
-        result["torch_peak_allocated_mib"] = torch.cuda.max_memory_allocated(cuda) / _BYTES_PER_MIB
-        result["torch_peak_reserved_mib"] = torch.cuda.max_memory_reserved(cuda) / _BYTES_PER_MIB
+        result["torch_peak_allocated_mib"] = torch.cuda.max_memory_allocated(cuda) / BYTES_PER_MIB
+        result["torch_peak_reserved_mib"] = torch.cuda.max_memory_reserved(cuda) / BYTES_PER_MIB
     except Exception:  # no CUDA after all: unknown, not zero
         pass
     return result
 
 
 def reset_torch_peak(device: torch.device | str) -> None:
-    """Start a fresh peak so the next torch_memory_mib covers only the region that follows."""
+    """Start a fresh peak so the next torch_memory_mib covers only the region that follows.
+
+    The reserved peak restarts at what the cache holds now, so first free what earlier
+    configurations left unreferenced and return the cached blocks to the driver.
+    """
     cuda = _cuda_device(device)
     if cuda is None:
         return
+    gc.collect()
     try:
+        torch.cuda.synchronize(cuda)
+        torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(cuda)
     except Exception:
         pass

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import torch
 
 from .devices import sync_fn
+from .units import BYTES_PER_MIB
 
 BYTES_PER_SAMPLE = 1 * 28 * 28 * 4  # one float32 MNIST image, as ToTensor makes it
-MIN_BYTES_PER_ROUND = 256 * 1024 * 1024  # enough copies that a round is not just launch latency
+MIN_BYTES_PER_ROUND = 256 * BYTES_PER_MIB  # enough copies that a round is not just launch latency
 
 
 @dataclass
@@ -49,7 +50,7 @@ def build_transfer(device: str, *, pinned: bool, non_blocking: bool, batch_size:
     if batch_size is not None:
         shape, label = batch_shape(batch_size), f"batch{batch_size}"
     else:
-        shape, label = (block_mib * 1024 * 1024 // 4,), f"block{block_mib}MiB"
+        shape, label = (block_mib * BYTES_PER_MIB // 4,), f"block{block_mib}MiB"
     source = torch.rand(shape)
     if pinned:
         source = source.pin_memory()

@@ -17,8 +17,9 @@ from mnist_core.telemetry import (
     torch_memory_mib,
 )
 
-SAMPLER_KEYS = tuple(key for key in TELEMETRY_KEYS if not key.startswith("torch_"))
-# Long enough that only the start and stop samples run: the summary is deterministic.
+SAMPLER_KEYS = tuple(key for key in TELEMETRY_KEYS if not key.startswith("torch_") and key != "telemetry_untimed_rounds")
+READING_KEYS = tuple(key for key in SAMPLER_KEYS if not key.startswith("telemetry_"))
+# Long enough that the background thread never samples: the summary is deterministic.
 NO_BACKGROUND_S = 60.0
 # Event.wait timeout for background samples; generous, never asserted as a duration.
 WAIT_S = 5.0
@@ -40,10 +41,11 @@ def test_summary_means_and_maxes_over_the_fake_sequence():
     )
     with NvmlGpu(0, lib=lib) as gpu:
         with NvmlSampler(gpu, interval_s=NO_BACKGROUND_S) as sampler:
-            pass  # a region shorter than one interval: start and stop samples only
+            sampler.sample()  # with the sample stop() takes: two readings of each series
         summary = sampler.summary()
     assert sampler.sample_count == 2
     assert set(summary) == set(SAMPLER_KEYS)
+    assert summary["telemetry_samples"] == 2 and summary["telemetry_window_s"] >= 0
     assert summary["gpu_util_mean_pct"] == pytest.approx(20.0)
     assert summary["gpu_util_max_pct"] == pytest.approx(30.0)
     assert summary["gpu_mem_used_max_mib"] == pytest.approx(1024.0)
@@ -51,7 +53,19 @@ def test_summary_means_and_maxes_over_the_fake_sequence():
     assert summary["gpu_sm_clock_mean_mhz"] == pytest.approx(1600.0)
     assert summary["pcie_rx_mean_mb_s"] == pytest.approx(3.0)
     assert summary["pcie_tx_mean_mb_s"] == pytest.approx(2.0)
-    assert (summary["pcie_link_gen"], summary["pcie_link_width"]) == (4, 16)
+    # The link's maximum, as machine_info has it, and apart from it the highest current link seen.
+    assert (summary["pcie_link_gen"], summary["pcie_link_width"]) == (5, 16)
+    assert (summary["pcie_link_gen_seen_max"], summary["pcie_link_width_seen_max"]) == (4, 16)
+
+
+def test_no_sample_before_the_region_starts():
+    """A start sample would read the idle time before the region; the only samples come after start()."""
+    lib = FakeNvml(util_pct=[0])
+    with NvmlGpu(0, lib=lib) as gpu:
+        sampler = NvmlSampler(gpu, interval_s=NO_BACKGROUND_S).start()
+        assert sampler.sample_count == 0 and lib.calls.get("nvmlDeviceGetUtilizationRates:util", 0) == 0
+        sampler.stop()
+    assert sampler.sample_count == 1
 
 
 def test_background_thread_samples_until_stopped():
@@ -113,7 +127,9 @@ def test_raising_reading_never_kills_the_thread_or_the_caller():
     assert thread.is_alive()
     sampler.stop()
     assert sampler.sample_count >= 5
-    assert sampler.summary() == dict.fromkeys(SAMPLER_KEYS)
+    summary = sampler.summary()
+    assert summary["telemetry_samples"] == sampler.sample_count  # it tried, and says how often ...
+    assert {key: summary[key] for key in READING_KEYS} == dict.fromkeys(READING_KEYS)  # ... every reading null
 
 
 @pytest.mark.parametrize("make_gpu", [lambda: None, lambda: NvmlGpu(0, lib=FakeNvml(init_fails=True))])
@@ -136,7 +152,7 @@ def test_library_absent_sampler_all_none(monkeypatch):
 
 def test_null_telemetry_has_every_key_as_none():
     assert null_telemetry() == dict.fromkeys(TELEMETRY_KEYS)
-    assert len(TELEMETRY_KEYS) == 11
+    assert len(TELEMETRY_KEYS) == 16
 
 
 @pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])
@@ -193,3 +209,25 @@ def test_format_summary_lines_with_a_gpu():
     lines = hardware.format_summary_lines(summary)
     assert any(line.startswith("GPU: NVIDIA H100") and "driver 550.54.15" in line for line in lines)
     assert any(line.startswith("PCIe: gen5 x16") and "63.0 GB/s" in line for line in lines)
+
+
+def test_a_short_region_is_filled_with_untimed_rounds_until_nvml_sees_enough(monkeypatch):
+    from bench import timing
+
+    monkeypatch.setattr(timing, "MIN_TELEMETRY_WINDOW_S", 0.05)
+    rounds = []
+    with NvmlGpu(0, lib=FakeNvml()) as gpu:
+        with timing.telemetry_during("cpu", gpu) as window:
+            rounds.append("timed")  # a timed region far shorter than NVML's window
+            window.fill(lambda: rounds.append("untimed"))
+    readings = window.readings
+    assert rounds.count("untimed") == readings["telemetry_untimed_rounds"] >= 1
+    assert readings["telemetry_window_s"] >= 0.05 and readings["telemetry_samples"] >= 1
+
+
+def test_no_gpu_means_no_untimed_rounds_and_null_telemetry():
+    from bench import timing
+
+    with timing.telemetry_during("cpu", None) as window:
+        window.fill(lambda: pytest.fail("a CPU row must not run extra rounds"))
+    assert window.readings == dict.fromkeys(TELEMETRY_KEYS)
