@@ -2,22 +2,20 @@
 
 import warnings
 
-from mnist_core.overhead import bare_round_seconds
+from bench.timing import measure_throughput
+from mnist_core.overhead import BareLoop
 from mnist_core.overhead_check import overhead_row
 from mnist_core.records import samples_per_s_rounds
-from bench.timing import measure_throughput
 
 
 def test_suite_overhead(benchmark, overhead_spec, bench_settings, gpu):
-    rounds = bench_settings.profile.overhead_rounds
-    data = bench_settings.data
-    samples = overhead_spec.samples_per_round // overhead_spec.batch_size * overhead_spec.batch_size
-    # Bare rounds before and after the suite's, so a drift in machine speed hits both sides.
-    bare = bare_round_seconds(overhead_spec, data, rounds=(rounds + 1) // 2)
-    row = measure_throughput(benchmark, "train", overhead_spec, bench_settings, gpu, rounds=rounds,
-                             group="overhead")
-    bare += bare_round_seconds(overhead_spec, data, rounds=(rounds + 1) // 2)
-    result = overhead_row(row["samples_per_s_rounds"], samples_per_s_rounds(samples, bare))
+    with BareLoop(overhead_spec, bench_settings.data) as bare:
+        # A bare round right before each suite round: drift in machine speed hits both sides alike.
+        row = measure_throughput(benchmark, "train", overhead_spec, bench_settings, gpu,
+                                 rounds=bench_settings.profile.overhead_rounds, group="overhead",
+                                 before_each_round=bare.timed_round)
+    bare_rounds = samples_per_s_rounds(overhead_spec.steps_per_round * overhead_spec.batch_size, bare.round_seconds)
+    result = overhead_row(row["samples_per_s_rounds"], bare_rounds)
     benchmark.extra_info.update(result)
     if result["overhead_verdict"] == "noise":
         warnings.warn(f"{overhead_spec.label()}: suite {result['overhead_pct']:.1f}% below the bare loop, "

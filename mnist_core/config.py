@@ -75,6 +75,11 @@ class BenchConfig:
             and self.non_blocking == (self.device == "cuda")
         )
 
+    @property
+    def steps_per_round(self) -> int:
+        """Full batches in one timed round: its fixed amount of work."""
+        return max(1, self.samples_per_round // self.batch_size)
+
     def collapsed(self) -> BenchConfig:
         """The config as it really runs: on the CPU pin_memory/non_blocking can't act, so they are off."""
         if self.device == "cpu" and (self.pin_memory or self.non_blocking):

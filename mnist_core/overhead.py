@@ -19,30 +19,47 @@ from .pipeline import prepare_torch, train_loader, train_split
 from .train import make_optimizer, train_step
 
 
-def bare_round_seconds(config: BenchConfig, data: MnistData, rounds: int, warmup_rounds: int = 1) -> list[float]:
-    device = torch.device(config.device)
-    sync = sync_fn(device)
-    prepare_torch(config)
-    loader = train_loader(config, data, train_split(config, data), endless=True)
-    model = build_model(config.model, config.hidden_width).to(device)
-    optimizer = make_optimizer(model, config.lr, device)
-    steps = max(1, config.samples_per_round // config.batch_size)
-    batches = iter(loader)
-    times = []
-    try:
-        for round_index in range(warmup_rounds + rounds):
-            sync()
-            start = time.perf_counter()
-            for _ in range(steps):
-                try:
-                    images, labels = next(batches)
-                except StopIteration:
-                    batches = iter(loader)
-                    images, labels = next(batches)
-                train_step(model, optimizer, images, labels)
-            sync()
-            if round_index >= warmup_rounds:
-                times.append(time.perf_counter() - start)
-    finally:
-        close_loader(loader)
-    return times
+class BareLoop:
+    """The training loop as a user would write it, one timed round at a time.
+
+    Rounds are taken one by one so they can alternate with the suite's: a change in machine
+    speed during the benchmark then hits both sides alike.
+    """
+
+    def __init__(self, config: BenchConfig, data: MnistData, warmup_rounds: int = 1):
+        self.device = torch.device(config.device)
+        self.sync = sync_fn(self.device)
+        self.steps = config.steps_per_round
+        prepare_torch(config)
+        self.loader = train_loader(config, data, train_split(config, data), endless=True)
+        self.model = build_model(config.model, config.hidden_width).to(self.device)
+        self.optimizer = make_optimizer(self.model, config.lr, self.device)
+        self.batches = iter(self.loader)
+        self.round_seconds: list[float] = []
+        for _ in range(warmup_rounds):
+            self._round()
+
+    def _round(self) -> float:
+        self.sync()
+        start = time.perf_counter()
+        for _ in range(self.steps):
+            try:
+                images, labels = next(self.batches)
+            except StopIteration:
+                self.batches = iter(self.loader)
+                images, labels = next(self.batches)
+            train_step(self.model, self.optimizer, images, labels)
+        self.sync()
+        return time.perf_counter() - start
+
+    def timed_round(self) -> None:
+        self.round_seconds.append(self._round())
+
+    def close(self) -> None:
+        close_loader(self.loader)
+
+    def __enter__(self) -> BareLoop:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

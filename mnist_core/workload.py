@@ -73,10 +73,6 @@ def _closed() -> None:
     raise RuntimeError("workload is closed")
 
 
-def steps_for(config: BenchConfig) -> int:
-    return max(1, config.samples_per_round // config.batch_size)
-
-
 def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     """Build the pipeline (and model) for `config` and fetch the first batch.
 
@@ -118,7 +114,7 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
             return train_step(model, optimizer, images, labels)
 
     resident_bytes = loader.dataset_bytes if isinstance(loader, ResidentLoader) else None
-    return Workload(config, kind, steps_for(config), first_batch_s, step, sync, closers, resident_bytes)
+    return Workload(config, kind, config.steps_per_round, first_batch_s, step, sync, closers, resident_bytes)
 
 
 def _graph_workload(kind, config, data, split, sync, start) -> Workload:
@@ -136,5 +132,5 @@ def _graph_workload(kind, config, data, split, sync, start) -> Workload:
     trainer.run_steps(1)
     sync()
     first_batch_s = time.perf_counter() - start
-    return Workload(config, kind, steps_for(config), first_batch_s, lambda: trainer.run_steps(1), sync,
+    return Workload(config, kind, config.steps_per_round, first_batch_s, lambda: trainer.run_steps(1), sync,
                     dataset_on_device_bytes=resident.dataset_bytes)
