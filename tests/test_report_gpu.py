@@ -10,7 +10,7 @@ import pytest
 from mnist_core.report import build_report, load_runs, report_frame, report_tables, write_report
 from mnist_core.report.plots import BANDWIDTH_PNG, THROUGHPUT_PNG, TRANSFER_PNG
 
-from report_data import GPU_NAME, gpu_run
+from report_data import GPU_NAME, PCIE_GB_S, gpu_run
 
 
 @pytest.fixture
@@ -37,7 +37,33 @@ def test_headline_and_targets(tables):
     assert targets.loc["resident-graph vs tutorial reference", "measured_x"] == pytest.approx(1_480_000 / 12_600)
     assert targets.loc["resident-graph vs eager resident", "measured_x"] == pytest.approx(1_480_000 / 210_000)
     assert targets.loc["resident vs tutorial reference", "measured_x"] == pytest.approx(170_000 / 12_500)
+    pcie = targets.loc["pinned 64 MiB host→device copy vs PCIe limit"]
+    assert pcie["measured_x"] == pytest.approx(49.0 / PCIE_GB_S) and pcie["target_x"] == 0.70
+    assert pcie["numerator_id"] == "transfer/cuda-h2d-64MiB-pinned-nb"
     assert set(targets["status"]) == {"met"}
+
+
+def _with_pinned_block_fraction(gpu_path, fraction):
+    run = json.loads(gpu_path.read_text())
+    for bench in run["benchmarks"]:
+        info = bench["extra_info"]
+        if info.get("transfer") == "block64MiB" and info["pin_memory"]:
+            info["pcie_fraction"] = fraction
+    gpu_path.write_text(json.dumps(run))
+    return report_tables(report_frame(gpu_path))["targets"].set_index("ratio").loc[
+        "pinned 64 MiB host→device copy vs PCIe limit"]
+
+
+def test_pcie_target_below(gpu_path):
+    pcie = _with_pinned_block_fraction(gpu_path, 0.5)
+    assert (pcie["measured_x"], pcie["status"]) == (0.5, "below target")
+    assert any("PCIe limit on the GPU: 0.50x (target at least 0.70x): below the target" in text
+               for text in finding_texts(gpu_path))
+
+
+def test_pcie_target_unreadable_link_is_not_measured(gpu_path):
+    pcie = _with_pinned_block_fraction(gpu_path, None)
+    assert pcie["status"] == "not measured: the PCIe link was not readable through NVML"
 
 
 def test_transfer_settings_best_and_delta(tables):

@@ -22,6 +22,19 @@ def test_comparison_pairs_cpu_and_best_gpu_rows():
     assert pd.isna(resident["cpu_samples_per_s"]) and resident["gpu_samples_per_s"] == 1_480_000
 
 
+def test_reference_row_shows_the_reference_setting_even_when_another_is_faster():
+    run = gpu_run()
+    for bench in run["benchmarks"]:
+        if bench["name"] == "test_train[cuda-mlp-dataloader-bs128-w2-nopin-blk]":
+            bench["extra_info"]["samples_per_s"] = 99_000.0
+    table = comparison(run_frame(run))
+    group = table[(table["kind"] == "train") & (table["loader"] == "dataloader") & (table["batch_size"] == 128)
+                  & (table["num_workers"] == 2)]
+    reference, faster = group.iloc[0], group.iloc[1]
+    assert reference["reference"] and reference["gpu_setting"] == "pin+nb" and reference["gpu_samples_per_s"] == 12_600
+    assert not faster["reference"] and (faster["gpu_setting"], faster["gpu_samples_per_s"]) == ("nopin+blk", 99_000)
+
+
 def test_summary_table_renders_gpu_columns():
     console = Console(width=200, record=True)
     console.print(summary_table(gpu_run()))

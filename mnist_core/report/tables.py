@@ -15,6 +15,7 @@ import pandas as pd
 
 from .formatting import when
 from .inputs import RunInput
+from ..units import BYTES_PER_MIB
 
 DEVICE_ORDER = {"cpu": 0, "cuda": 1}
 WIN_MARGIN = 1.10  # a device "wins" when it is at least 10% faster: the noise limit
@@ -37,6 +38,9 @@ TARGETS = (
     Target("resident-graph vs eager resident", "cuda", "resident-graph", "resident", 5.0),
     Target("resident vs tutorial reference", "cpu", "resident", "reference", 10.0),
 )
+PCIE_TARGET_NAME = "pinned 64 MiB host→device copy vs PCIe limit"
+PCIE_TARGET_BYTES = 64 * BYTES_PER_MIB
+PCIE_TARGET_FRACTION = 0.70
 
 
 # helpers --------------------------------------------------------------------------------------
@@ -184,7 +188,26 @@ def targets_table(frame: pd.DataFrame, targets: Iterable[Target] = TARGETS) -> p
                 "denominator_samples_per_s": _value(denominator, "samples_per_s"),
                 "measured_x": ratio, "target_x": target.minimum, "status": status,
             })
+        rows.append(_pcie_target(frame, machine))
     return pd.DataFrame(rows)
+
+
+def _pcie_target(frame: pd.DataFrame, machine: str) -> dict:
+    """The best pinned 64 MiB copy as a fraction of the link's theoretical maximum (from NVML)."""
+    copies = frame[(frame["machine"] == machine) & (frame["kind"] == "transfer")]
+    if not copies.empty:
+        copies = copies[flag(copies["pin_memory"]) & (copies["bytes"] == PCIE_TARGET_BYTES)]
+    best = _best(copies, "pcie_fraction") if not copies.empty else None
+    fraction = _value(best, "pcie_fraction")
+    if copies.empty:
+        status = "not measured: no pinned 64 MiB copy (CUDA only)"
+    elif fraction is None:
+        status = "not measured: the PCIe link was not readable through NVML"
+    else:
+        status = "met" if fraction >= PCIE_TARGET_FRACTION else "below target"
+    return {"machine": machine, "device": "cuda", "ratio": PCIE_TARGET_NAME, "numerator_id": _value(best, "id"),
+            "numerator_samples_per_s": None, "denominator_id": None, "denominator_samples_per_s": None,
+            "measured_x": fraction, "target_x": PCIE_TARGET_FRACTION, "status": status}
 
 
 # transfer settings ----------------------------------------------------------------------------
