@@ -67,8 +67,8 @@ def capped_workers(workers: tuple[int, ...], cores: int | None = None) -> tuple[
     return tuple(sorted({min(w, cores) for w in workers}))
 
 
-def _transfer_variants(device: str):
-    """(pin_memory, non_blocking) pairs that can differ on `device`: all four on CUDA, one on the CPU."""
+def _pin_non_blocking_variants(device: str):
+    """DataLoader (pin_memory, non_blocking) pairs that can differ on `device`: all four on CUDA, one on the CPU."""
     if device == "cuda":
         return [(True, True), (True, False), (False, True), (False, False)]
     return [(False, False)]
@@ -86,7 +86,7 @@ def train_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> lis
         specs.append(reference_spec(device, dataset))
         for batch_size in profile.batch_sizes:
             for workers in capped_workers(profile.workers):
-                for pin, non_blocking in _transfer_variants(device):
+                for pin, non_blocking in _pin_non_blocking_variants(device):
                     specs.append(dict(device=device, dataset=dataset, model="mlp", loader="dataloader",
                                       batch_size=batch_size, num_workers=workers, pin_memory=pin,
                                       non_blocking=non_blocking))
@@ -105,7 +105,7 @@ def loader_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> li
     specs = []
     for device in devices:
         for workers in capped_workers(profile.loader_workers):
-            for pin, _ in {(p, False) for p, _ in _transfer_variants(device)}:
+            for pin in sorted({pin for pin, _ in _pin_non_blocking_variants(device)}, reverse=True):
                 specs.append(dict(device=device, dataset=dataset, loader="dataloader", batch_size=128,
                                   num_workers=workers, pin_memory=pin, non_blocking=device == "cuda"))
         specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=128))

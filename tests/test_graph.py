@@ -25,11 +25,6 @@ def test_refuses_cpu_tensors(mnist_t10k):
         make_trainer(images[:1000], labels[:1000])
 
 
-def test_config_refuses_graph_on_cpu():
-    with pytest.raises(ConfigError, match="resident-graph.*needs device='cuda'"):
-        BenchConfig(device="cpu", loader="resident-graph")
-
-
 class FakeCudaTensor:
     """Just enough of a tensor to reach the checks after the device check."""
 
