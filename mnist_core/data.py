@@ -128,6 +128,9 @@ def resolve(name: str, data_root: str | Path | None = None, download: bool = Tru
     spec = spec_for(name)
     if data_root is not None:
         root = Path(data_root)
+        if root.exists() and not root.is_dir():
+            raise DatasetError(f"data root {root} is not a folder; point --data-root at the folder that holds the "
+                               f"{spec.name} IDX files (not a file in it) or omit --data-root")
         if not root.is_dir():
             raise DatasetError(f"data root {root} does not exist; create it with the {spec.name} files in it or omit --data-root")
         files = find_files(root, spec)

@@ -60,14 +60,141 @@ def _jsonable(value):
     return repr(value)
 
 
+REMEDY = "re-run the benchmarks (`pytest --benchmark-only`) or point at another run file"
+
+# What `report` and `compare` read from each benchmark's extra_info, by its kind: the key and its JSON type.
+# Throughput rows (train, loader, overhead) are matched across runs by the configuration (regress/measured.py's
+# CONFIG_FIELDS), host-to-device copies by TRANSFER_FIELDS plus their size; time-to-accuracy rows are one timed
+# run each, reported by their target, outcome and time.
+CONFIG_KEYS = {"device": str, "model": str, "hidden_width": int, "loader": str, "batch_size": int, "num_workers": int,
+               "pin_memory": bool, "non_blocking": bool}
+TRANSFER_KEYS = {"device": str, "transfer": str, "bytes": int, "pin_memory": bool, "non_blocking": bool}
+ACCURACY_KEYS = {**CONFIG_KEYS, "target_accuracy": float, "reached": bool, "epochs": int, "seconds": float}
+ROW_KEYS_BY_KIND = {"train": CONFIG_KEYS, "loader": CONFIG_KEYS, "overhead": CONFIG_KEYS, "transfer": TRANSFER_KEYS,
+                    "accuracy": ACCURACY_KEYS}
+# Numbers the report formats or divides wherever a row has them (null allowed), and lists of per-round numbers.
+ROW_NUMBERS = ("samples_per_s", "gb_s", "us_per_copy", "pcie_theoretical_gb_s", "pcie_fraction", "pcie_link_gen",
+               "pcie_link_width", "seconds_to_target", "val_accuracy", "train_seconds", "overhead_pct",
+               "overhead_limit_pct", "bare_samples_per_s", "gpu_util_mean_pct", "gpu_util_max_pct")
+ROW_ROUNDS = ("samples_per_s_rounds", "gb_s_rounds", "bare_samples_per_s_rounds")
+JSON_TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
+              list: "a list"}
+
+
+def _json_type(value) -> str:
+    """What a JSON value is, in the words an error message uses; short scalars are shown too."""
+    if value is None:
+        return "null"
+    kind = next((words for kind, words in JSON_TYPES.items() if type(value) is kind), type(value).__name__)
+    shown = repr(value)
+    return f"{shown} ({kind})" if not isinstance(value, (dict, list)) and len(shown) <= 40 else kind
+
+
+def _is(value, kind: type) -> bool:
+    """isinstance as JSON means it: true/false is not a number, an integer is a number."""
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _bad(path: Path, problem: str) -> RunFileError:
+    return RunFileError(f"{path}: {problem}; {REMEDY}")
+
+
+def _check_type(path: Path, where: str, value, kind: type, *, nullable: bool = False) -> None:
+    if (value is None and nullable) or _is(value, kind):
+        return
+    expected = JSON_TYPES[kind] + (" or null" if nullable else "")
+    raise _bad(path, f"{where} is {_json_type(value)}, not {expected}")
+
+
+def _benchmark_name(index: int, bench: dict) -> str:
+    name = bench.get("name")
+    return f"benchmark {index}" + (f" ({name})" if isinstance(name, str) and name and len(name) <= 120 else "")
+
+
+def _check_row(path: Path, index: int, bench) -> None:
+    """One entry of `benchmarks`: an object whose extra_info holds what its kind needs, with the right types."""
+    if not isinstance(bench, dict):
+        raise _bad(path, f"benchmark {index} is {_json_type(bench)}, not an object")
+    where = _benchmark_name(index, bench)
+    for key in ("name", "group"):
+        _check_type(path, f"{where}: '{key}'", bench.get(key), str, nullable=True)
+    if "stats" in bench:
+        _check_type(path, f"{where}: 'stats'", bench["stats"], dict)
+    if "extra_info" not in bench:
+        return  # a plain pytest-benchmark row: reported as "without mnist-bench numbers", never compared
+    info = bench["extra_info"]
+    _check_type(path, f"{where}: 'extra_info'", info, dict)
+    kind = info.get("kind")
+    _check_type(path, f"{where}: kind", kind, str, nullable=True)
+    if not kind:
+        return
+    required = ROW_KEYS_BY_KIND.get(kind)
+    if required is None:  # a kind this version does not know: what `compare` keys it by, if anything
+        required = TRANSFER_KEYS if "gb_s_rounds" in info else CONFIG_KEYS if "samples_per_s_rounds" in info else {}
+    for key, key_type in required.items():
+        if key not in info:
+            raise _bad(path, f"{where}: extra_info has no '{key}', which every {kind} row needs")
+        _check_type(path, f"{where}: {key}", info[key], key_type)
+    for key in ROW_NUMBERS:
+        if key in info:
+            _check_type(path, f"{where}: {key}", info[key], float, nullable=True)
+    for key in ROW_ROUNDS:
+        if key in info:
+            _check_type(path, f"{where}: {key}", info[key], list, nullable=True)
+            if any(not _is(value, float) for value in info[key] or ()):
+                raise _bad(path, f"{where}: {key} holds something other than numbers")
+    if kind == "accuracy":
+        needed = "seconds_to_target" if info["reached"] else "val_accuracy"
+        if info.get(needed) is None:
+            state = "reached" if info["reached"] else "did not reach"
+            raise _bad(path, f"{where}: {state} its target but extra_info has no '{needed}'")
+
+
+def _check_section(path: Path, section: dict) -> None:
+    for key in ("skipped", "failed"):
+        if key not in section:
+            continue
+        entries = section[key]
+        _check_type(path, f"'{SECTION}.{key}'", entries, list)
+        for number, entry in enumerate(entries, 1):
+            _check_type(path, f"'{SECTION}.{key}' entry {number}", entry, dict)
+            _check_type(path, f"'{SECTION}.{key}' entry {number}'s config", entry.get("config"), dict, nullable=True)
+    for key in ("complete", "interrupted"):
+        _check_type(path, f"'{SECTION}.{key}'", section.get(key), bool, nullable=True)
+    _check_type(path, f"'{SECTION}.profile'", section.get("profile"), str, nullable=True)
+    dataset = section.get("dataset")
+    _check_type(path, f"'{SECTION}.dataset'", dataset, dict, nullable=True)
+    for key in ("train_size", "test_size"):
+        _check_type(path, f"'{SECTION}.dataset.{key}'", (dataset or {}).get(key), int, nullable=True)
+
+
 def load_run(path: str | Path) -> dict:
-    """Load and check a run file; RunFileError with one line naming the problem otherwise."""
+    """Load and check a run file; RunFileError with one line naming the problem otherwise.
+
+    Beyond the top level, every part the commands read is checked for its shape: machine_info, the
+    mnist_bench section (skipped and failed lists of objects) and each benchmark's extra_info (the keys
+    its kind needs, with their types), so a damaged or hand-edited file is named here, not a traceback later.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise RunFileError(f"{path} is a folder, not a run file; give one of its run-*.json files "
+                           "(or pass the folder as --results-dir)")
     if not path.is_file():
         raise RunFileError(f"{path}: no such run file; run `pytest --benchmark-only` first or give an existing path")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text()
+    except OSError as exc:
+        raise RunFileError(f"{path}: cannot read it ({exc.strerror or exc}); check its permissions or give another "
+                           "run file") from None
+    except UnicodeDecodeError as exc:
+        raise RunFileError(f"{path}: not valid JSON ({exc}); give a run file written by mnist-bench") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise RunFileError(f"{path}: not valid JSON ({exc}); give a run file written by mnist-bench") from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise RunFileError(f"{path}: not a pytest-benchmark run (no 'benchmarks' list); give a file from results/")
@@ -77,10 +204,26 @@ def load_run(path: str | Path) -> dict:
             f"{path}: a pytest-benchmark file without the '{SECTION}' section; give a run written by mnist-bench's benchmarks"
         )
     version = section.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not _is(version, int):
+        found = "missing" if "format_version" not in section else _json_type(version)
+        raise RunFileError(
+            f"{path}: '{SECTION}.format_version' is {found}, not an integer; write it as a whole number such as "
+            f"{FORMAT_VERSION} (no quotes) or give a run file written by mnist-bench"
+        )
+    if version > FORMAT_VERSION:
         raise RunFileError(
             f"{path}: run format {version!r} is newer than this mnist-bench understands ({FORMAT_VERSION}); upgrade mnist-bench"
         )
+    if version < 1:
+        raise RunFileError(f"{path}: run format {version!r} is not a known format (this mnist-bench reads 1 to "
+                           f"{FORMAT_VERSION}); give a run file written by mnist-bench")
+    if "machine_info" in data:
+        _check_type(path, "'machine_info'", data["machine_info"], dict)
+        for key in ("gpu_name", "cpu_model"):
+            _check_type(path, f"'machine_info.{key}'", data["machine_info"].get(key), str, nullable=True)
+    _check_section(path, section)
+    for index, bench in enumerate(data["benchmarks"], 1):
+        _check_row(path, index, bench)
     return data
 
 

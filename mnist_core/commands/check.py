@@ -19,7 +19,7 @@ def register(subparsers) -> None:
         "check", help="check a run against this hardware's baseline and the setting rules",
         description="Compare the latest (or given) run with the baseline saved for its hardware key, then check "
                     "the setting rules inside the run. Exit 0: no regression, 1: a regression (or a violated "
-                    "rule with --strict), 2: unusable input.")
+                    "rule with --strict), 2: unusable input, 3: an internal error (a bug).")
     parser.add_argument("run", nargs="?", default=None, help="run file to check (default: the latest under --results-dir)")
     add_threshold_options(parser)
     parser.add_argument("--strict", action="store_true",

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare two runs: improved / unchanged / regressed per benchmark",
                                    description="Compare two run files benchmark by benchmark (matched by "
                                                "configuration). Exit 0: no regression, 1: a regression, "
-                                               "2: unusable input.")
+                                               "2: unusable input, 3: an internal error (a bug).")
     parser.add_argument("baseline", help="the known-good run file (or a file from results/baselines/)")
     parser.add_argument("current", help="the run file to judge")
     add_threshold_options(parser)

@@ -9,7 +9,7 @@ from ..errors import BaselineError
 from ..runfile import SECTION
 from . import ranktest
 from .hardware_key import hardware_key, key_differences
-from .measured import CONFIG_FIELDS, Measured, run_benchmarks
+from .measured import Measured, outcome_key, run_benchmarks
 from .verdicts import MISSING, NEW, REGRESSED, VERDICTS, Judgement, check_threshold, judge
 
 
@@ -99,13 +99,17 @@ def compare_runs(baseline_run: dict, current_run: dict, threshold_pct: float = 1
 
 
 def _outcomes(run: dict) -> dict[tuple, str]:
-    """Configuration key -> why the run has no result for it (its recorded failure or skip)."""
-    section = run.get(SECTION, {})
+    """Configuration key -> why the run has no result for it (its recorded failure or skip).
+
+    Keyed like the rows (measured.outcome_key): copies by their transfer fields, the rest by configuration.
+    """
+    section = run.get(SECTION) or {}
     reasons = {}
-    for outcome, entries in (("skipped", section.get("skipped", [])), ("failed", section.get("failed", []))):
-        for entry in entries:
-            config = entry.get("config")
+    for outcome in ("skipped", "failed"):
+        for entry in section.get(outcome) or []:
+            config = entry.get("config") if isinstance(entry, dict) else None
             if isinstance(config, dict) and entry.get("kind"):
-                key = (entry["kind"], *(config.get(name) for name in CONFIG_FIELDS))
-                reasons[key] = f"{outcome}: {entry.get('reason', '')}".strip()
+                key = outcome_key(entry["kind"], config)
+                if key is not None:
+                    reasons[key] = f"{outcome}: {entry.get('reason', '')}".strip()
     return reasons

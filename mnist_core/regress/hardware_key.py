@@ -25,7 +25,7 @@ def _minor(version) -> str:
 
 
 def _dataset(run: dict) -> str:
-    dataset = run.get(SECTION, {}).get("dataset")
+    dataset = (run.get(SECTION) or {}).get("dataset")
     if isinstance(dataset, dict) and dataset.get("name"):
         return str(dataset["name"])
     names = {(bench.get("extra_info") or {}).get("dataset") for bench in run.get("benchmarks", [])} - {None}
@@ -34,7 +34,7 @@ def _dataset(run: dict) -> str:
 
 def hardware_key(run: dict) -> dict[str, str]:
     """The key as an ordered dict of strings ("none" where the run had no such thing, e.g. no GPU)."""
-    machine = run.get("machine_info", {})
+    machine = run.get("machine_info") or {}
     cores = machine.get("cpu_cores_available") or machine.get("cpu_cores")
     return {
         "gpu": str(machine.get("gpu_name") or NONE),
@@ -44,7 +44,7 @@ def hardware_key(run: dict) -> dict[str, str]:
         "cpu": str(machine.get("cpu_model") or "unknown"),
         "cores": str(cores or "unknown"),
         "dataset": _dataset(run),
-        "profile": str(run.get(SECTION, {}).get("profile") or "unknown"),
+        "profile": str((run.get(SECTION) or {}).get("profile") or "unknown"),
     }
 
 

@@ -20,6 +20,7 @@ CONFIG_FIELDS = ("device", "model", "hidden_width", "loader", "batch_size", "num
                  "non_blocking")
 TRANSFER_FIELDS = ("device", "transfer", "pin_memory", "non_blocking")
 UNITS = {"samples_per_s_rounds": "samples/s", "gb_s_rounds": "GB/s"}
+TRANSFER_DEVICE = "cuda"  # bench_transfer.py copies host -> cuda only
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,30 @@ def measured(extra_info: dict) -> Measured | None:
     values = {name: extra_info.get(name) for name in fields}
     return Measured(key=(kind, *values.values()), kind=kind, label=_label(values, rounds_key), unit=UNITS[rounds_key],
                     rounds=rounds, fields=values)
+
+
+def transfer_name(batch_size: int | None = None, block_mib: int | None = None) -> str:
+    """A copy's `transfer` field as transfer.build_transfer names it: batch128, block64MiB."""
+    return f"batch{batch_size}" if batch_size is not None else f"block{block_mib}MiB"
+
+
+def outcome_key(kind: str, config: dict) -> tuple | None:
+    """The key a skipped or failed benchmark would have had as a row, from the config its entry records.
+
+    Throughput and accuracy entries record BenchConfig.asdict() (the row's own field names); a copy's
+    entry records its transfer case ({"batch_size" or "block_mib", "pinned", "non_blocking"}), whose
+    fields are named differently from the row's. None when the config says too little to tell.
+    """
+    if kind != "transfer":
+        return (kind, *(config.get(name) for name in CONFIG_FIELDS))
+    transfer = config.get("transfer")
+    if transfer is None:
+        if config.get("batch_size") is None and config.get("block_mib") is None:
+            return None
+        transfer = transfer_name(config.get("batch_size"), config.get("block_mib"))
+    values = {"device": config.get("device", TRANSFER_DEVICE), "transfer": transfer,
+              "pin_memory": config.get("pin_memory", config.get("pinned")), "non_blocking": config.get("non_blocking")}
+    return (kind, *(values[name] for name in TRANSFER_FIELDS))
 
 
 def _label(values: dict, rounds_key: str) -> str:

@@ -1,0 +1,347 @@
+"""Damaged or hand-edited run files, OS errors and bugs at the CLI: one line on stderr, the right exit code.
+
+2 for input the user can fix (a run file of the wrong shape, a path that cannot be used), 3 for an internal
+error, never 1 (which `compare` and `check` keep for "regression found"), no traceback unless --debug, and
+nothing already saved is touched. The runs are hand-made (tests/report_data.py): no benchmark session needed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mnist_core.cli import EXIT_INTERNAL, main
+from mnist_core.regress.baselines import baseline_path, save_baseline
+from mnist_core.regress.comparison import compare_runs
+from mnist_core.regress.hardware_key import hardware_key
+from mnist_core.regress.measured import CONFIG_FIELDS, TRANSFER_FIELDS, outcome_key, run_benchmarks, transfer_name
+from mnist_core.regress.verdicts import MISSING
+from mnist_core.runfile import CONFIG_KEYS, FORMAT_VERSION, SECTION, TRANSFER_KEYS, load_run, write_json_atomic
+from mnist_core.transfer import build_transfer
+from cli_helpers import assert_one_line_error, run_cli
+from report_data import gpu_run, throughput_bench, transfer_bench
+
+REMEDY = "re-run the benchmarks"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables unfolded, so their cells can be searched
+
+
+def accuracy_bench(reached: bool = True) -> dict:
+    """A time-to-accuracy row as bench_accuracy.py stores it: the configuration plus target, outcome and time."""
+    bench = throughput_bench("train", "cpu", "dataloader", 128, 12_500)
+    config = {name: bench["extra_info"][name] for name in (*CONFIG_FIELDS, "dataset", "seed", "lr")}
+    info = {"kind": "accuracy", **config, "reference": False, "tutorial_setting": True, "target_accuracy": 0.84,
+            "reached": reached, "epochs": 2, "seconds_to_target": 3.5 if reached else None, "seconds": 3.5,
+            "train_seconds": 3.0, "val_accuracy": 0.85 if reached else 0.80, "val_accuracy_by_epoch": [0.8, 0.85],
+            "train_samples": 100_000, "samples_per_s": 100_000 / 3.0, "rounds": 1}
+    return {"name": "test_time_to_accuracy[cpu-mlp-dataloader-bs128-w2]", "group": "accuracy", "extra_info": info,
+            "stats": {"rounds": 1}}
+
+
+def overhead_bench() -> dict:
+    bench = throughput_bench("train", "cpu", "resident", 128, 170_000)
+    bench["name"], bench["group"] = "test_suite_overhead[cpu-mlp-resident-bs128]", "overhead"
+    bench["extra_info"].update(kind="overhead", reference=False, bare_samples_per_s=172_000.0,
+                               bare_samples_per_s_rounds=[171_000.0, 172_000.0, 173_000.0],
+                               suite_to_bare_ratio=170 / 172, overhead_pct=1.2, overhead_limit_pct=3.0,
+                               overhead_verdict="within", bare_iqr_pct=0.6)
+    return bench
+
+
+def good_run() -> dict:
+    """Every kind of row a session writes: train, loader, transfer (report_data), accuracy and overhead."""
+    run = gpu_run()
+    run["benchmarks"] += [accuracy_bench(), accuracy_bench(reached=False), overhead_bench()]
+    run["benchmarks"][-2]["name"] = "test_time_to_accuracy[cpu-mlp-dataloader-bs128-w2-not-reached]"
+    return run
+
+
+def index_of(run: dict, kind: str) -> int:
+    return next(i for i, bench in enumerate(run["benchmarks"]) if bench["extra_info"]["kind"] == kind)
+
+
+def edited(change) -> dict:
+    run = good_run()
+    change(run)
+    return run
+
+
+def _set_row(kind: str, key: str, value):
+    def change(run):
+        run["benchmarks"][index_of(run, kind)]["extra_info"][key] = value
+    return change
+
+
+def _drop_row_key(kind: str, key: str):
+    def change(run):
+        del run["benchmarks"][index_of(run, kind)]["extra_info"][key]
+    return change
+
+
+# name -> (edit of a good run, what the one line must say)
+BAD_RUNS = {
+    "benchmarks-not-objects": (lambda run: run.update(benchmarks=[1, 2]), "benchmark 1 is 1 (an integer), not an object"),
+    "machine-info-null": (lambda run: run.update(machine_info=None), "'machine_info' is null, not an object"),
+    "gpu-name-number": (lambda run: run["machine_info"].update(gpu_name=100),
+                        "'machine_info.gpu_name' is 100 (an integer), not a string or null"),
+    "skipped-null": (lambda run: run[SECTION].update(skipped=None), "'mnist_bench.skipped' is null, not a list"),
+    "failed-not-a-list": (lambda run: run[SECTION].update(failed={"id": "x"}),
+                          "'mnist_bench.failed' is an object, not a list"),
+    "failed-entry-string": (lambda run: run[SECTION].update(failed=["boom"]),
+                            "'mnist_bench.failed' entry 1 is 'boom' (a string), not an object"),
+    "skipped-config-string": (lambda run: run[SECTION].update(skipped=[{"id": "x", "kind": "train", "config": "bs128"}]),
+                              "'mnist_bench.skipped' entry 1's config is 'bs128' (a string), not an object or null"),
+    "dataset-string": (lambda run: run[SECTION].update(dataset="mnist"),
+                       "'mnist_bench.dataset' is 'mnist' (a string), not an object or null"),
+    "extra-info-null": (lambda run: run["benchmarks"][0].update(extra_info=None),
+                        "benchmark 1 (test_train[cpu-mlp-dataloader-bs32-w0]): 'extra_info' is null, not an object"),
+    "stats-null": (lambda run: run["benchmarks"][0].update(stats=None), "'stats' is null, not an object"),
+    "train-without-batch-size": (_drop_row_key("train", "batch_size"),
+                                 "benchmark 1 (test_train[cpu-mlp-dataloader-bs32-w0]): extra_info has no "
+                                 "'batch_size', which every train row needs"),
+    "loader-without-num-workers": (_drop_row_key("loader", "num_workers"),
+                                   "extra_info has no 'num_workers', which every loader row needs"),
+    "batch-size-string": (_set_row("train", "batch_size", "128"), "batch_size is '128' (a string), not an integer"),
+    "pin-memory-null": (_set_row("train", "pin_memory", None), "pin_memory is null, not true or false"),
+    "rounds-not-numbers": (_set_row("train", "samples_per_s_rounds", ["fast"]),
+                           "samples_per_s_rounds holds something other than numbers"),
+    "samples-per-s-string": (_set_row("loader", "samples_per_s", "fast"),
+                             "samples_per_s is 'fast' (a string), not a number or null"),
+    "transfer-without-transfer": (_drop_row_key("transfer", "transfer"),
+                                  "extra_info has no 'transfer', which every transfer row needs"),
+    "transfer-without-bytes": (_drop_row_key("transfer", "bytes"),
+                               "extra_info has no 'bytes', which every transfer row needs"),
+    "accuracy-without-epochs": (_drop_row_key("accuracy", "epochs"),
+                                "extra_info has no 'epochs', which every accuracy row needs"),
+    "accuracy-reached-without-time": (_set_row("accuracy", "seconds_to_target", None),
+                                      "reached its target but extra_info has no 'seconds_to_target'"),
+    "overhead-without-device": (_drop_row_key("overhead", "device"),
+                                "extra_info has no 'device', which every overhead row needs"),
+}
+
+
+def write_run(folder: Path, name: str, run: dict) -> Path:
+    path = folder / f"run-{name}.json"
+    path.write_text(json.dumps(run))
+    return path
+
+
+def command_for(command: str, bad: Path, good: Path, tmp_path: Path) -> list[str]:
+    return {
+        "compare-current": ["compare", good, bad],
+        "compare-baseline": ["compare", bad, good],
+        "check": ["check", bad, "--results-dir", tmp_path / "results"],
+        "baseline-save": ["baseline", "save", bad, "--results-dir", tmp_path / "results"],
+        "report": ["report", bad, "--out", tmp_path / "existing-report", "--force"],
+    }[command]
+
+
+@pytest.mark.parametrize("command", ["compare-current", "compare-baseline", "check", "baseline-save", "report"])
+@pytest.mark.parametrize("name", sorted(BAD_RUNS))
+def test_malformed_run_file_is_one_line_exit_2(name, command, tmp_path, capsys):
+    change, fragment = BAD_RUNS[name]
+    bad = write_run(tmp_path, name, edited(change))
+    good = write_run(tmp_path, "good", good_run())
+    existing = tmp_path / "existing-report"
+    existing.mkdir()
+    (existing / "report.md").write_text("mine")
+    before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*"))
+    code, _, err = run_cli(capsys, *command_for(command, bad, good, tmp_path))
+    assert_one_line_error(code, err, str(bad), fragment, REMEDY)
+    assert sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*")) == before  # nothing written
+    assert (existing / "report.md").read_text() == "mine"  # even with --force
+
+
+def test_every_row_kind_a_session_writes_is_accepted(tmp_path, capsys):
+    run = good_run()
+    run["benchmarks"].append({"name": "test_unrelated", "group": None, "extra_info": {}, "stats": {"rounds": 5}})
+    path = write_run(tmp_path, "good", run)
+    assert len(load_run(path)["benchmarks"]) == len(run["benchmarks"])
+    code, out, err = run_cli(capsys, "compare", path, path)
+    assert code == 0 and "no regression" in out, err
+
+
+def test_the_committed_real_run_is_accepted():
+    runs = sorted((REPO_ROOT / "results").rglob("run-*.json"))
+    if not runs:
+        pytest.skip("no committed run under results/")
+    for path in runs:
+        assert load_run(path)["benchmarks"]
+
+
+def test_required_keys_are_what_compare_matches_by():
+    assert tuple(CONFIG_KEYS) == CONFIG_FIELDS
+    assert set(TRANSFER_FIELDS) <= set(TRANSFER_KEYS)
+
+
+def test_corrupt_stored_baseline_names_the_baseline(tmp_path, capsys):
+    current = write_run(tmp_path, "current", good_run())
+    stored = save_baseline(good_run(), current, tmp_path)
+    data = json.loads(stored.read_text())
+    data["machine_info"] = None
+    stored.write_text(json.dumps(data))
+    assert stored == baseline_path(tmp_path, hardware_key(good_run()))
+    code, _, err = run_cli(capsys, "check", current, "--results-dir", tmp_path)
+    assert_one_line_error(code, err, f"baseline {stored}", "'machine_info' is null", "--force")
+
+
+def test_a_folder_given_as_run_file(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "compare", tmp_path, tmp_path)
+    assert_one_line_error(code, err, f"{tmp_path} is a folder, not a run file", "--results-dir")
+
+
+# format_version --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version, fragment", [
+    ("1", "'mnist_bench.format_version' is '1' (a string), not an integer; write it as a whole number such as 1"),
+    (True, "'mnist_bench.format_version' is True (true or false), not an integer"),
+    (1.0, "'mnist_bench.format_version' is 1.0 (a number), not an integer"),
+    (None, "'mnist_bench.format_version' is null, not an integer"),
+    (0, "run format 0 is not a known format"),
+    (FORMAT_VERSION + 1, f"run format {FORMAT_VERSION + 1} is newer than this mnist-bench understands"),
+])
+def test_format_version(version, fragment, tmp_path, capsys):
+    run = good_run()
+    run[SECTION]["format_version"] = version
+    bad = write_run(tmp_path, "version", run)
+    code, _, err = run_cli(capsys, "compare", write_run(tmp_path, "good", good_run()), bad)
+    assert_one_line_error(code, err, str(bad), fragment)
+    if version != FORMAT_VERSION + 1:
+        assert "newer" not in err
+
+
+def test_missing_format_version(tmp_path, capsys):
+    run = good_run()
+    del run[SECTION]["format_version"]
+    code, _, err = run_cli(capsys, "report", write_run(tmp_path, "version", run), "--out", tmp_path / "out")
+    assert_one_line_error(code, err, "'mnist_bench.format_version' is missing, not an integer")
+    assert not (tmp_path / "out").exists()
+
+
+# OS errors and internal errors -----------------------------------------------------------------
+
+def test_results_dir_that_cannot_be_created(tmp_path, capsys):
+    run_path = write_run(tmp_path, "good", good_run())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    code, _, err = run_cli(capsys, "baseline", "save", run_path, "--results-dir", blocker / "results")
+    assert_one_line_error(code, err, "cannot use", str(blocker), "give another path")
+    assert blocker.read_text() == "mine"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_results_dir_under_proc(tmp_path, capsys):
+    run_path = write_run(tmp_path, "good", good_run())
+    code, _, err = run_cli(capsys, "baseline", "save", run_path, "--results-dir", "/proc/nope")
+    assert_one_line_error(code, err, "cannot use /proc/nope")
+
+
+def test_os_error_traceback_with_debug(tmp_path):
+    run_path = write_run(tmp_path, "good", good_run())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    with pytest.raises(OSError):
+        main(["--debug", "baseline", "save", str(run_path), "--results-dir", str(blocker / "results")])
+
+
+def _boom(*args, **kwargs):
+    raise ZeroDivisionError("boom\nsecond line")
+
+
+def test_internal_error_is_exit_3_not_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("mnist_core.commands.compare.compare_runs", _boom)
+    good = write_run(tmp_path, "good", good_run())
+    code, _, err = run_cli(capsys, "compare", good, good)
+    assert code == EXIT_INTERNAL == 3
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0] == ("mnist-bench: error: internal error: ZeroDivisionError: boom second line "
+                        "(run with --debug for the traceback)")
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "compare", str(good), str(good)])
+
+
+def test_help_documents_the_exit_codes(capsys):
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "1 a regression found" in text and "3 an internal error" in text and "--debug" in text
+
+
+# info --data-root ------------------------------------------------------------------------------
+
+def test_info_data_root_is_a_file(tmp_path, capsys):
+    a_file = tmp_path / "train-images-idx3-ubyte"
+    a_file.write_bytes(b"not a folder")
+    code, _, err = run_cli(capsys, "info", "--no-download", "--data-root", a_file)
+    assert_one_line_error(code, err, f"data root {a_file} is not a folder", "--data-root")
+    assert "does not exist" not in err
+
+
+# why a copy is missing ------------------------------------------------------------------------
+
+def transfer_run(*, skipped=(), failed=(), drop=()) -> dict:
+    run = gpu_run()
+    run["benchmarks"] = [bench for bench in run["benchmarks"] if bench["extra_info"]["kind"] == "transfer"
+                         and bench["name"] not in drop]
+    run[SECTION].update(skipped=list(skipped), failed=list(failed))
+    return run
+
+
+BATCH_COPY = "test_h2d_copy[cuda-h2d-bs128-pinned-nb]"
+BLOCK_COPY = "test_h2d_copy[cuda-h2d-64MiB-pageable-blk]"
+
+
+def outcome(kind, config, reason, id_):
+    """A skipped/failed entry as bench/run_recorder.py writes it: a copy records its transfer case."""
+    return {"id": id_, "nodeid": f"bench/bench_transfer.py::{id_}", "kind": kind, "config": config, "reason": reason}
+
+
+def test_missing_copies_say_why():
+    skipped = [outcome("transfer", {"batch_size": 128, "pinned": True, "non_blocking": True},
+                       "host-to-device copies need a CUDA GPU; none is visible to torch", "transfer/cuda-h2d-bs128-pinned-nb")]
+    failed = [outcome("transfer", {"block_mib": 64, "pinned": False, "non_blocking": False},
+                      "OutOfMemoryError: CUDA out of memory", "transfer/cuda-h2d-64MiB-pageable-blk")]
+    current = transfer_run(skipped=skipped, failed=failed, drop=(BATCH_COPY, BLOCK_COPY))
+    rows = {row.measured.name: row for row in compare_runs(transfer_run(), current).rows}
+    assert rows["transfer cuda-h2d-batch128-pinned-nb"].verdict == MISSING
+    assert rows["transfer cuda-h2d-batch128-pinned-nb"].judgement.note == (
+        "skipped: host-to-device copies need a CUDA GPU; none is visible to torch")
+    assert rows["transfer cuda-h2d-block64MiB-pageable-blk"].judgement.note == (
+        "failed: OutOfMemoryError: CUDA out of memory")
+
+
+def test_missing_copy_reason_at_the_cli(tmp_path, capsys):
+    failed = [outcome("transfer", {"batch_size": 128, "pinned": True, "non_blocking": True},
+                      "OutOfMemoryError: CUDA out of memory", "transfer/cuda-h2d-bs128-pinned-nb")]
+    base = write_json_atomic(tmp_path / "base.json", transfer_run())
+    current = write_json_atomic(tmp_path / "current.json", transfer_run(failed=failed, drop=(BATCH_COPY,)))
+    code, out, err = run_cli(capsys, "compare", base, current)
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if "cuda-h2d-batch128-pinned-nb" in line)
+    assert "missing" in line and "failed: OutOfMemoryError: CUDA out of memory" in line
+
+
+def test_outcome_key_is_the_row_key():
+    """A recorded transfer case and a train config give the key their row would have had."""
+    by_key = run_benchmarks(gpu_run()).by_key
+    copy_row = next(row for row in by_key.values() if row.name == "transfer cuda-h2d-batch128-pinned-nb")
+    assert outcome_key("transfer", {"batch_size": 128, "pinned": True, "non_blocking": True}) == copy_row.key
+    assert outcome_key("transfer", dict(copy_row.fields)) == copy_row.key  # a row-shaped config too
+    train_row = next(row for row in by_key.values() if row.kind == "train")
+    assert outcome_key("train", dict(train_row.fields)) == train_row.key
+    assert outcome_key("transfer", {"pinned": True}) is None
+
+
+@pytest.mark.parametrize("size", [{"batch_size": 128}, {"block_mib": 1}])
+def test_transfer_name_is_what_build_transfer_records(size):
+    workload = build_transfer("cpu", pinned=False, non_blocking=False, **size)
+    assert transfer_name(**size) == workload.label
+    bench = transfer_bench(False, False, 10.0, batch=size.get("batch_size"), block_mib=size.get("block_mib"))
+    assert bench["extra_info"]["transfer"] == workload.label
