@@ -53,9 +53,11 @@ def test_outcome_lines_group_skips_by_reason_and_list_failures():
 def test_info_rows_with_a_gpu():
     machine = {"cpu_model": "AMD EPYC", "cpu_cores": 16, "cpu_cores_available": 16, "torch_threads": 16,
                "gpu_name": GPU_NAME, "gpu_count": 1, "gpu_memory_mib": 81_559.0, "gpu_driver": "580.65",
-               "cuda_version": "12.8", "torch_version": "2.11.0", "torchvision_version": "0.26.0"}
+               "gpu_cuda_driver": "13.0", "cuda_version": "12.8", "torch_version": "2.11.0", "torchvision_version": "0.26.0"}
     location = DatasetLocation("mnist", "/data/MNIST/raw", "downloaded", True)
     data = MnistData(*[[0] * n for n in (60_000, 60_000, 10_000, 10_000)], location)
     rows = dict(_rows(machine, data))
-    assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65, CUDA 12.8"
+    # The driver's CUDA beside the driver; torch's own CUDA build on the torch line.
+    assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65 (CUDA 13.0)"
+    assert rows["torch"] == "2.11.0 (CUDA build 12.8)"
     assert rows["source"] == "downloaded (downloaded now)"

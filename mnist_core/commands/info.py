@@ -42,7 +42,7 @@ def _rows(machine: dict, data) -> list[tuple[str, str]]:
            f"torch threads {machine['torch_threads']})")
     if machine["gpu_name"]:
         gpu = (f"{machine['gpu_name']} x{machine['gpu_count']}, {machine['gpu_memory_mib']:.0f} MiB, "
-               f"driver {machine['gpu_driver'] or 'unknown'}, CUDA {machine['cuda_version'] or 'unknown'}")
+               f"driver {machine['gpu_driver'] or 'unknown'} (CUDA {machine['gpu_cuda_driver'] or 'unknown'})")
     else:
         gpu = "no CUDA GPU"
     location = data.location
