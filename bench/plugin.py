@@ -74,17 +74,38 @@ def pytest_configure(config):
     except MnistBenchError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS_KEY] = settings
-    config.stash[RECORDER_KEY] = RunRecorder(config, settings)
-    _terminate_as_interrupt()
+    recorder = RunRecorder(config, settings)
+    config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(_InterruptWatcher(recorder), "mnist-bench-interrupts")
+    _terminate_as_interrupt(recorder)
 
 
-def _terminate_as_interrupt():
-    """SIGTERM ends the session like Ctrl-C, so the completed benchmarks are written out."""
+def _terminate_as_interrupt(recorder: RunRecorder):
+    """SIGTERM ends the session like Ctrl-C, so the completed benchmarks are written out, marked interrupted."""
     if hasattr(signal, "SIGTERM"):
         def handler(signum, frame):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            recorder.mark_interrupted()
             raise KeyboardInterrupt(f"signal {signum}")
         signal.signal(signal.SIGTERM, handler)
+
+
+def pytest_sessionstart(session):
+    recorder = session.config.stash.get(RECORDER_KEY, None)
+    if recorder is not None:
+        recorder.session = session
+
+
+class _InterruptWatcher:
+    """pytest_keyboard_interrupt has no config argument: this plugin object carries the recorder."""
+
+    def __init__(self, recorder: RunRecorder):
+        self.recorder = recorder
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        # Ctrl-C, SIGTERM (above) or pytest.exit(): recorded now, before pytest-benchmark's
+        # sessionfinish hookwrapper writes --benchmark-json / --benchmark-autosave.
+        self.recorder.mark_interrupted()
 
 
 def pytest_generate_tests(metafunc):
@@ -164,13 +185,16 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     """--benchmark-json and --benchmark-autosave files carry the mnist_bench section too."""
     recorder = config.stash.get(RECORDER_KEY, None)
     if recorder is not None and SECTION not in output_json:
-        output_json[SECTION] = recorder.section(complete=True, interrupted=False)
+        complete, interrupted = recorder.final_state()  # pytest-benchmark saves at session end only
+        output_json[SECTION] = recorder.section(complete=complete, interrupted=interrupted)
 
 
 def pytest_sessionfinish(session, exitstatus):
     recorder = session.config.stash.get(RECORDER_KEY, None)
     if recorder is not None:
-        recorder.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        recorder.finish()
+        if recorder.save_error is not None and exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the run file, the main output, is missing
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -6,10 +6,12 @@ session still leaves every completed result, marked partial.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sys
 from datetime import datetime, timezone
 
+import pytest
 from rich.console import Console
 
 from mnist_core.hardware import machine_summary
@@ -48,6 +50,23 @@ class RunRecorder:
         self._commit_info = None
         self._finished = False
         self.report_dir = None
+        self.session = None  # set at pytest_sessionstart; its exitstatus is final by pytest_sessionfinish
+        self.interrupted = False  # set the moment Ctrl-C or SIGTERM arrives, before any file is written
+        self.save_error: str | None = None  # why the run file could not be written, if it could not
+        self._last_run: dict | None = None
+
+    # session state ----------------------------------------------------------------------
+    def mark_interrupted(self) -> None:
+        self.interrupted = True
+
+    def final_state(self) -> tuple[bool, bool]:
+        """(complete, interrupted) for files written at session end, pytest-benchmark's included."""
+        session = self.session
+        exitstatus = getattr(session, "exitstatus", pytest.ExitCode.OK)
+        interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+        stopped_early = bool(getattr(session, "shouldfail", False) or getattr(session, "shouldstop", False))  # -x
+        complete = not (interrupted or stopped_early or exitstatus == pytest.ExitCode.INTERNAL_ERROR)
+        return complete, interrupted
 
     # outcomes ---------------------------------------------------------------------------
     def record_report(self, item, call, report) -> None:
@@ -115,19 +134,30 @@ class RunRecorder:
             return False
         return bool(self._finished_benchmarks() or self.failed)
 
-    def save(self, complete: bool = False, interrupted: bool = False) -> None:
+    def save(self, complete: bool = False, interrupted: bool | None = None) -> None:
+        """Rewrite the run file. A folder that stops being writable is reported once, at the end, not
+        raised from every benchmark's teardown: pytest-benchmark's own outputs still get every result."""
         if self._finished or not self._has_results():
             return
+        if interrupted is None:
+            interrupted = self.interrupted
         if self.path is None:
             machine = machine_summary()
             self.path = new_run_path(self.settings.results_dir, machine.get("gpu_name") or machine["cpu_model"],
                                      self.started_at)
-        write_json_atomic(self.path, self.run_json(complete, interrupted))
+        self._last_run = self.run_json(complete, interrupted)
+        try:
+            write_json_atomic(self.path, self._last_run)
+        except OSError as exc:  # disk full, folder removed or made read-only mid-sweep: retried after the next one
+            self.save_error = f"{type(exc).__name__}: {exc.strerror or exc}"
+        else:
+            self.save_error = None
 
-    def finish(self, interrupted: bool) -> None:
-        self.save(complete=not interrupted, interrupted=interrupted)
+    def finish(self) -> None:
+        complete, interrupted = self.final_state()
+        self.save(complete=complete, interrupted=interrupted)
         self._finished = True
-        if self.path is not None and self.settings.write_report:
+        if self.path is not None and self.save_error is None and self.settings.write_report:
             self.report_dir = self._write_report()
 
     def _write_report(self):
@@ -149,14 +179,27 @@ class RunRecorder:
             return
         from mnist_core.runfile import load_run
 
-        run = load_run(self.path)
+        if self.save_error is None:
+            run = load_run(self.path)
+        else:  # the summary of what was measured, from memory
+            run = json.loads(json.dumps(self._last_run, default=str))
         terminalreporter.ensure_newline()
         console = Console(file=sys.stdout, width=max(terminalreporter._tw.fullwidth, 140))
         console.print(summary_table(run))
         for line in outcome_lines(run):
             console.print(line, markup=False, highlight=False)
-        state = "complete" if run[SECTION]["complete"] else "PARTIAL (interrupted)"
-        console.print(f"mnist-bench run ({state}) saved to {self.path}", markup=False, highlight=False)
+        section = run[SECTION]
+        if section["complete"]:
+            state = "complete"
+        else:
+            state = "PARTIAL (interrupted)" if section["interrupted"] else "PARTIAL (stopped early)"
+        if self.save_error is not None:
+            console.print(f"mnist-bench run ({state}) NOT saved: cannot write {self.path}: {self.save_error}; "
+                          "the results are in the tables above and in any --benchmark-json/--benchmark-autosave "
+                          "file",
+                          markup=False, highlight=False, soft_wrap=True)  # one line: the path stays whole
+            return
+        console.print(f"mnist-bench run ({state}) saved to {self.path}", markup=False, highlight=False, soft_wrap=True)
         if self.report_dir is not None:
             console.print(f"mnist-bench report written to {self.report_dir}", markup=False, highlight=False)
         elif getattr(self, "report_error", None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,8 @@ class BenchSettings:
         if option.torch_threads is not None and option.torch_threads < 1:
             raise ConfigError(f"--torch-threads {option.torch_threads} must be >= 1; e.g. --torch-threads=1")
         data = load_dataset(option.dataset, option.data_root, download=not option.no_download)
-        return cls(profile, devices, option.dataset, data, Path(option.results_dir), target / 100,
+        results_dir = writable_results_dir(option.results_dir)  # last: nothing is created unless all else is valid
+        return cls(profile, devices, option.dataset, data, results_dir, target / 100,
                    not option.no_report, option.torch_threads)
 
 
@@ -48,3 +50,21 @@ def parse_devices(text: str) -> tuple[str, ...]:
         raise ConfigError(f"--devices {text!r}: {', '.join(unknown) or 'nothing'} is not a device; "
                           f"use {', '.join(DEVICES)} or a comma-separated list such as cpu,cuda")
     return devices
+
+
+def writable_results_dir(text: str) -> Path:
+    """Create the results folder and prove a file can be written there, before any benchmark runs."""
+    path = Path(text)
+    fix = "give a folder you can write to, e.g. --results-dir=results"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--results-dir {text!r} is a file, not a folder; {fix}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=path, prefix=".mnist-bench-probe-", suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        failed_at = Path(exc.filename) if exc.filename else path
+        where = "" if path in (failed_at, failed_at.parent) else f" ({failed_at})"  # e.g. a parent that cannot be made
+        raise ConfigError(f"--results-dir {text!r}: cannot write there: {exc.strerror or exc}{where}; {fix}") from None
+    return path

@@ -245,7 +245,8 @@ def test_pytest_benchmark_compare_loads_our_files(capsys, tmp_path, run_a, run_b
 
 def test_autosave_compare_and_compare_fail(capsys, benchmark_workflow):
     autosaved, second = benchmark_workflow["autosaved"], benchmark_workflow["second"]
-    assert load_run(autosaved)["mnist_bench"]["complete"] is True  # our section rides along in autosaved files
+    section = load_run(autosaved)["mnist_bench"]  # our section rides along in autosaved files, with the real state
+    assert section["complete"] is True and section["interrupted"] is False
     output = second.stdout + second.stderr
     assert second.returncode != 0, output[-3000:]
     assert "Comparing against benchmarks from" in output and autosaved.name in output
@@ -256,6 +257,7 @@ def test_autosave_compare_and_compare_fail(capsys, benchmark_workflow):
     current = benchmark_workflow["current"]
     code, out, _ = run_cli(capsys, "compare", autosaved, current, *THRESHOLD)
     assert code == 1 and W0 in out
-    assert json.loads(current.read_text())["mnist_bench"]["complete"] is True
+    section = json.loads(current.read_text())["mnist_bench"]  # a regression fails the session, not the sweep
+    assert section["complete"] is True and section["interrupted"] is False
     completed = pytest_benchmark_cli("compare", autosaved, current)
     assert completed.returncode == 0, completed.stderr

@@ -1,0 +1,143 @@
+"""Session-level faults: an unusable --results-dir, a folder lost mid-sweep, interrupts seen by every output file."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import FASHION_DIR, REPO_ROOT, run_bench, saved_runs
+from mnist_core.runfile import SECTION, load_run
+
+
+def _bench_command(results_dir, *extra_args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
+            "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={results_dir}",
+            "-p", "no:cacheprovider", "-q", *extra_args]
+
+
+# --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------
+
+@pytest.mark.parametrize("make_dir, fragment", [
+    (lambda tmp: "/proc/nope", "--results-dir '/proc/nope': cannot write there: No such file or directory"),
+    (lambda tmp: tmp / "a-file", "is a file, not a folder"),
+    (lambda tmp: tmp / "a-file" / "sub", "cannot write there: Not a directory"),
+], ids=["parent-missing", "a-file", "under-a-file"])
+def test_unusable_results_dir_stops_the_session_with_one_line(tmp_path, make_dir, fragment):
+    (tmp_path / "a-file").write_text("not a folder")
+    results_dir = make_dir(tmp_path)
+    completed = subprocess.run(_bench_command(results_dir, "-k", "loader"), cwd=REPO_ROOT, capture_output=True,
+                               text=True, timeout=120)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR, output
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and fragment in errors[0], output
+    assert "e.g. --results-dir=results" in errors[0]
+    assert "Traceback" not in output and "passed" not in output  # stopped at start: nothing ran
+    assert [path.name for path in tmp_path.iterdir()] == ["a-file"]
+
+
+def test_results_dir_is_created_and_the_probe_leaves_nothing(tmp_path):
+    from bench.session_settings import writable_results_dir
+
+    folder = writable_results_dir(str(tmp_path / "new" / "results"))
+    assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+# the folder stops being writable mid-sweep: reported once; pytest-benchmark's outputs keep every result --------
+
+BREAKER = '''
+    import os
+    import shutil
+    from pathlib import Path
+
+
+    def pytest_runtest_setup(item):
+        """Once the first run file is saved, the results folder becomes a plain file."""
+        folder = Path(os.environ["MNIST_BENCH_TEST_RESULTS"])
+        if folder.is_dir() and any(folder.glob("run-*.json")):
+            shutil.rmtree(folder)
+            folder.write_text("no longer a folder")
+'''
+
+
+def test_results_dir_lost_mid_sweep_is_reported_once_and_nothing_measured_is_lost(tmp_path):
+    (tmp_path / "breaker").mkdir()
+    (tmp_path / "breaker" / "results_breaker.py").write_text(textwrap.dedent(BREAKER))
+    results_dir, exported = tmp_path / "results", tmp_path / "pytest-benchmark.json"
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "breaker"), os.environ.get("PYTHONPATH")])),
+           "MNIST_BENCH_TEST_RESULTS": str(results_dir)}
+    completed = run_bench(results_dir, "-k", "loader", "-p", "results_breaker", f"--benchmark-json={exported}",
+                          env=env)
+    output = completed.stdout + completed.stderr
+    assert results_dir.is_file(), output  # the breaker did run
+    assert "Traceback" not in output and "ERROR at teardown" not in output, output
+    assert not re.search(r"\d+ errors?\b", output), output
+    notices = [line for line in output.splitlines() if "NOT saved" in line]
+    assert len(notices) == 1, output
+    assert f"cannot write {results_dir}" in notices[0] and "File exists" in notices[0]
+    assert completed.returncode == pytest.ExitCode.TESTS_FAILED  # the main output is missing: not a clean exit
+    passed = int(re.search(r"(\d+) passed", output).group(1))
+    benchmarks = json.loads(exported.read_text())["benchmarks"]
+    assert passed >= 2 and len(benchmarks) == passed  # every measured result reached --benchmark-json
+    assert "mnist-bench: CPU vs GPU" in output  # the summary of what was measured is still printed
+
+
+# interrupts: --benchmark-json and --benchmark-autosave say so, like the run file ----------------------------------
+
+def interrupt_sweep(tmp_path, signum):
+    """A real quick sweep with pytest-benchmark's outputs, sent `signum` once two benchmarks are saved."""
+    results_dir, storage = tmp_path / "results", tmp_path / "storage"
+    results_dir.mkdir()
+    command = _bench_command(results_dir, "--no-report", "-k", "train or loader or overhead",
+                             f"--benchmark-json={tmp_path / 'pytest-benchmark.json'}", "--benchmark-autosave",
+                             f"--benchmark-storage=file://{storage}")
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        runs = saved_runs(results_dir)
+        if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the sweep ended before it could be interrupted"
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=120)
+    (run,) = saved_runs(results_dir)
+    (autosaved,) = storage.rglob("0001_*.json")
+    return {"run": load_run(run), "json": json.loads((tmp_path / "pytest-benchmark.json").read_text()),
+            "autosaved": load_run(autosaved), "output": output, "returncode": process.returncode}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_sweep_is_partial_in_every_output_file(tmp_path, signum):
+    sweep = interrupt_sweep(tmp_path, signum)
+    assert sweep["returncode"] == pytest.ExitCode.INTERRUPTED, sweep["output"][-3000:]
+    for name in ("run", "json", "autosaved"):
+        section = sweep[name][SECTION]
+        assert section["complete"] is False and section["interrupted"] is True, name
+    measured = {b["name"] for b in sweep["run"]["benchmarks"]}
+    assert len(measured) >= 2 and measured <= {b["name"] for b in sweep["json"]["benchmarks"]}
+    assert "PARTIAL (interrupted)" in sweep["output"]
+
+
+def test_completed_sweep_is_complete_in_benchmark_json(quick_run):
+    exported = json.loads((quick_run.parent / "pytest-benchmark.json").read_text())
+    for section in (exported[SECTION], load_run(quick_run)[SECTION]):
+        assert section["complete"] is True and section["interrupted"] is False
+
+
+def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
+    exported = tmp_path / "pytest-benchmark.json"
+    completed = run_bench(tmp_path / "results", "-k", "train", "-x", "--no-report", f"--benchmark-json={exported}",
+                          env={"MNIST_BENCH_INJECT": "oom@model=cnn"})  # after the mlp rows
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    (run,) = saved_runs(tmp_path / "results")
+    for section in (load_run(run)[SECTION], json.loads(exported.read_text())[SECTION]):
+        assert section["complete"] is False and section["interrupted"] is False
+    assert "PARTIAL (stopped early)" in output
