@@ -121,8 +121,6 @@ def test_atomic_write_leaves_the_old_file_when_serialising_fails(tmp_path):
     assert json.loads(path.read_text()) == {"a": 1} and len(list(tmp_path.iterdir())) == 1
 
 
-@pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: checks device memory between configs")
 def _allocated_without_cublas_workspaces() -> int:
     """cuBLAS keeps a workspace per handle in the caching allocator, whichever config made it: not a leak."""
     torch.cuda.synchronize()
@@ -130,6 +128,8 @@ def _allocated_without_cublas_workspaces() -> int:
     return torch.cuda.memory_allocated()
 
 
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: checks device memory between configs")
 def test_gpu_memory_released_between_configurations(fashion):
     before = _allocated_without_cublas_workspaces()
     big = BenchConfig(device="cuda", dataset="fashion-mnist", model="cnn", loader="resident", batch_size=2048,
