@@ -17,7 +17,7 @@ from mnist_core.config import label_for
 from mnist_core.data import SPECS
 from mnist_core.errors import ConfigError, MnistBenchError
 from mnist_core.nvml import NvmlGpu
-from mnist_core.devices import cuda_available
+from mnist_core.devices import cuda_available, cuda_context_seconds
 from mnist_core.hardware import machine_summary
 from mnist_core.runfile import SECTION
 
@@ -94,6 +94,9 @@ def pytest_sessionstart(session):
     recorder = session.config.stash.get(RECORDER_KEY, None)
     if recorder is not None:
         recorder.session = session
+        if "cuda" in recorder.settings.devices:
+            # Before anything else touches CUDA: context creation is paid once, not by the first benchmark.
+            recorder.cuda_init_s = cuda_context_seconds()
 
 
 class _InterruptWatcher:

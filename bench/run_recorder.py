@@ -51,6 +51,7 @@ class RunRecorder:
         self._finished = False
         self.report_dir = None
         self.session = None  # set at pytest_sessionstart; its exitstatus is final by pytest_sessionfinish
+        self.cuda_init_s: float | None = None  # set at pytest_sessionstart when cuda is benchmarked
         self.interrupted = False  # set the moment Ctrl-C or SIGTERM arrives, before any file is written
         self.save_error: str | None = None  # why the run file could not be written, if it could not
         self._last_run: dict | None = None
@@ -105,6 +106,7 @@ class RunRecorder:
             "dataset": {**data.location.asdict(), "train_size": data.sizes["train"], "test_size": data.sizes["test"]},
             "accuracy_target": self.settings.accuracy_target,
             "started_at": self.started_at.isoformat(),
+            "cuda_init_s": self.cuda_init_s,  # CUDA context creation, once per session; null without a GPU
             "complete": complete,
             "interrupted": interrupted,
             "skipped": self.skipped,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 import traceback
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -30,6 +31,20 @@ def to_device(data: Any, device: torch.device | str, non_blocking: bool = False)
         moved = [to_device(item, device, non_blocking) for item in data]
         return type(data)(moved) if isinstance(data, list) else tuple(moved)
     return data
+
+
+def cuda_context_seconds(device_index: int = 0) -> float | None:
+    """Create CUDA's context now and return how long that took: paid once per process, before any batch.
+
+    None without a GPU, or when something in this process already started CUDA (the time is then unknown).
+    """
+    if not cuda_available() or torch.cuda.is_initialized():
+        return None
+    start = time.perf_counter()
+    torch.cuda.init()
+    torch.empty(1, device=f"cuda:{device_index}")
+    torch.cuda.synchronize(device_index)
+    return time.perf_counter() - start
 
 
 def _no_sync() -> None:

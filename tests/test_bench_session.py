@@ -70,6 +70,7 @@ def test_cpu_rows_collapse_transfer_settings_and_have_null_telemetry(run):
         assert row["pin_memory"] is False and row["non_blocking"] is False
         assert row["collapsed"] == ["pin_memory", "non_blocking"]
         assert all(row[key] is None for key in TELEMETRY_KEYS)
+    assert run[SECTION]["cuda_init_s"] is None  # no context to create without a GPU
 
 
 def test_machine_info_and_dataset_provenance(run):
