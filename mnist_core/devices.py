@@ -34,16 +34,22 @@ def to_device(data: Any, device: torch.device | str, non_blocking: bool = False)
 
 
 def cuda_context_seconds(device_index: int = 0) -> float | None:
-    """Create CUDA's context now and return how long that took: paid once per process, before any batch.
+    """Start CUDA (driver, runtime, context) now and return how long that took: paid once per process.
 
-    None without a GPU, or when something in this process already started CUDA (the time is then unknown).
+    None without a GPU, when CUDA fails to start (the CUDA rows then fail with their own reasons),
+    or when something in this process already started it (the time is then unknown).
     """
-    if not cuda_available() or torch.cuda.is_initialized():
+    if torch.cuda.is_initialized():
         return None
     start = time.perf_counter()
-    torch.cuda.init()
-    torch.empty(1, device=f"cuda:{device_index}")
-    torch.cuda.synchronize(device_index)
+    try:
+        if not cuda_available():
+            return None
+        torch.cuda.init()
+        torch.empty(1, device=f"cuda:{device_index}")
+        torch.cuda.synchronize(device_index)
+    except Exception:
+        return None
     return time.perf_counter() - start
 
 

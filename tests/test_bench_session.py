@@ -1,14 +1,13 @@
 """The main job itself: a real quick-profile benchmark session on the CPU with Fashion-MNIST."""
 
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime, timezone
 
 import pytest
 
-from conftest import FASHION_DIR, REPO_ROOT
+from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env
 from mnist_core.runfile import SECTION, load_run, new_run_path
 from mnist_core.telemetry import TELEMETRY_KEYS
 
@@ -125,7 +124,8 @@ def test_run_files_never_overwrite(tmp_path):
 def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
                f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider", option]
-    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                               env=cpu_session_env())
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
@@ -137,7 +137,7 @@ def test_bad_fault_hook_stops_the_session(tmp_path):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
                f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider"]
     completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-                               env={**os.environ, "MNIST_BENCH_INJECT": "slow:5"})
+                               env=cpu_session_env({"MNIST_BENCH_INJECT": "slow:5"}))
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR
     assert "ERROR: MNIST_BENCH_INJECT: unknown fault 'slow'" in completed.stderr + completed.stdout
 
@@ -147,7 +147,8 @@ def test_data_root_without_files(tmp_path):
     empty.mkdir()
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
                f"--data-root={empty}", f"--results-dir={tmp_path / 'out'}", "-p", "no:cacheprovider"]
-    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                               env=cpu_session_env())
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR
     assert "ERROR: no fashion-mnist files in" in completed.stderr + completed.stdout
     assert "Traceback" not in completed.stderr + completed.stdout

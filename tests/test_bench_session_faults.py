@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import FASHION_DIR, REPO_ROOT, run_bench, saved_runs
+from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env, run_bench, saved_runs
 from mnist_core.runfile import SECTION, load_run
 
 
@@ -32,7 +32,7 @@ def test_unusable_results_dir_stops_the_session_with_one_line(tmp_path, make_dir
     (tmp_path / "a-file").write_text("not a folder")
     results_dir = make_dir(tmp_path)
     completed = subprocess.run(_bench_command(results_dir, "-k", "loader"), cwd=REPO_ROOT, capture_output=True,
-                               text=True, timeout=120)
+                               text=True, timeout=120, env=cpu_session_env())
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, output
     errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
@@ -97,7 +97,8 @@ def interrupt_sweep(tmp_path, signum):
     command = _bench_command(results_dir, "--no-report", "-k", "train or loader or overhead",
                              f"--benchmark-json={tmp_path / 'pytest-benchmark.json'}", "--benchmark-autosave",
                              f"--benchmark-storage=file://{storage}")
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=cpu_session_env())
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         runs = saved_runs(results_dir)

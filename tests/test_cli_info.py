@@ -14,7 +14,8 @@ def run_info(capsys, *args):
     return run_cli(capsys, "info", "--no-download", *args)
 
 
-def test_info_shows_machine_and_dataset(capsys, fashion_dir):
+def test_info_shows_machine_and_dataset(capsys, fashion_dir, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)  # the no-GPU view, on any machine
     code, out, err = run_info(capsys, "--dataset", "fashion-mnist", "--data-root", str(fashion_dir))
     assert code == 0, err
     assert "no CUDA GPU" in out and "fashion-mnist" in out and "60,000" in out and "10,000" in out

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from conftest import FASHION_DIR, REPO_ROOT, run_bench, saved_runs
+from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env, run_bench, saved_runs
 from mnist_core.cli import main
 from mnist_core.config import BenchConfig
 from mnist_core.errors import OutputExistsError
@@ -71,7 +71,8 @@ def interrupted_sweep(tmp_path):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
                "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}",
                "-p", "no:cacheprovider", "-q", "--no-report", "-k", "train or loader or overhead"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=cpu_session_env())
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         runs = saved_runs(tmp_path)
@@ -164,3 +165,18 @@ def test_a_failing_configuration_does_not_keep_its_tensors_alive():
             build_and_fail()
     assert info.value.__traceback__ is not None  # the report still has its traceback ...
     assert held[0]() is None  # ... but no longer the tensors of the failed configuration
+
+
+def test_cuda_that_fails_to_start_is_an_unknown_init_time_not_a_crash(monkeypatch):
+    from mnist_core import devices
+
+    def broken_init():
+        raise RuntimeError("CUDA driver initialization failed")
+
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    monkeypatch.setattr(devices, "cuda_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "init", broken_init)
+    assert devices.cuda_context_seconds() is None
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)  # started earlier: time unknown
+    monkeypatch.setattr(torch.cuda, "init", lambda: pytest.fail("must not start CUDA again"))
+    assert devices.cuda_context_seconds() is None
