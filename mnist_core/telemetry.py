@@ -9,7 +9,8 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,7 @@ class NvmlSampler:
     No sample is taken at start (it would read the idle time before the region); one is
     taken at stop, since NVML's counters then cover the region's end. A sample that takes
     long (NVML's PCIe counters block ~20 ms each) shortens the wait before the next.
+    Inside paused() nothing is sampled and the thread only waits.
     """
 
     def __init__(self, gpu: NvmlGpu | None, interval_s: float = 0.05) -> None:
@@ -94,6 +96,9 @@ class NvmlSampler:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._resumed = threading.Event()
+        self._resumed.set()
+        self._sampling = threading.Lock()  # held for a whole sample, so paused() can wait out one in flight
         self._started_at: float | None = None
         self._link_max: dict[str, Any] = {"pcie_link_gen": None, "pcie_link_width": None}
         self.window_s: float | None = None
@@ -128,15 +133,32 @@ class NvmlSampler:
         self.window_s = self.elapsed_s()
         self._started_at = None
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No samples inside the block (a sample in flight finishes first); the window's clock runs on."""
+        self._resumed.clear()
+        with self._sampling:
+            pass
+        try:
+            yield
+        finally:
+            self._resumed.set()
+
     def _run(self) -> None:
         next_at = time.perf_counter() + self.interval_s
         # Event.wait returns True as soon as stop() sets it, so stop never waits a full interval.
         while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
-            self.sample()
+            with self._sampling:
+                if self._resumed.is_set():
+                    self._take_sample()
             next_at = max(next_at + self.interval_s, time.perf_counter())
 
     def sample(self) -> None:
         """Take one reading of every series now; a reading that fails is left out."""
+        with self._sampling:
+            self._take_sample()
+
+    def _take_sample(self) -> None:
         values: dict[str, float] = {}
         for series, method in _SERIES.items():
             try:  # NvmlGpu never raises, but a thread that dies would silently stop sampling

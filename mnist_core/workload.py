@@ -32,7 +32,7 @@ class Workload:
     config: BenchConfig
     kind: str
     steps_per_round: int
-    first_batch_s: float  # pipeline start-up to first batch on the device (workers, CUDA init)
+    first_batch_s: float  # building the pipeline to its first batch on the device (not CUDA's context)
     step: Callable[[], object]
     sync: Callable[[], None]
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -48,9 +48,8 @@ class Workload:
             step()
         self.sync()
 
-    def warmup(self, rounds: int) -> None:
-        for _ in range(rounds):
-            self.run_round()
+    def warmup(self, rounds: int, min_seconds: float = 0.0) -> int:
+        return warm_up(self.run_round, rounds, min_seconds)
 
     def close(self) -> None:
         """Stop workers and free device memory so the next configuration starts clean."""
@@ -67,6 +66,15 @@ class Workload:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def warm_up(run_round: Callable[[], object], rounds: int, min_seconds: float = 0.0) -> int:
+    """Untimed rounds through the same path: at least `rounds`, and until `min_seconds` have passed."""
+    start, done = time.perf_counter(), 0
+    while done < rounds or time.perf_counter() - start < min_seconds:
+        run_round()
+        done += 1
+    return done
 
 
 def _closed() -> None:

@@ -231,3 +231,32 @@ def test_no_gpu_means_no_untimed_rounds_and_null_telemetry():
     with timing.telemetry_during("cpu", None) as window:
         window.fill(lambda: pytest.fail("a CPU row must not run extra rounds"))
     assert window.readings == dict.fromkeys(TELEMETRY_KEYS)
+
+
+def test_paused_sampler_takes_no_samples_and_resumes():
+    lib = FakeNvml(util_pct=[50])
+    lib.util_reads_target = 3
+    with NvmlGpu(0, lib=lib) as gpu:
+        sampler = NvmlSampler(gpu, interval_s=0.001).start()
+        assert lib.util_reads_reached.wait(WAIT_S)
+        with sampler.paused():
+            during = sampler.sample_count
+            for _ in range(50):  # ~50 sampling intervals, waited on the thread itself
+                sampler._thread.join(0.001)
+            assert sampler.sample_count == during
+        lib.util_reads_reached.clear()
+        lib.util_reads_target = during + 3
+        assert lib.util_reads_reached.wait(WAIT_S)  # sampling again after the block
+        sampler.stop()
+
+
+def test_unsampled_work_runs_with_the_sampler_paused():
+    from bench import timing
+
+    seen = []
+    with NvmlGpu(0, lib=FakeNvml()) as gpu:
+        with timing.telemetry_during("cpu", gpu) as window:
+            window.unsampled(lambda: seen.append(window.sampler._resumed.is_set()))()
+            seen.append(window.sampler._resumed.is_set())
+    assert seen == [False, True]
+    assert window.unsampled(None) is None  # no setup: pytest-benchmark gets none
