@@ -46,6 +46,13 @@ def test_argument_validation(images, labels, batch_size, message):
         CudaGraphTrainer(None, None, images, labels, batch_size=batch_size, seed=0)
 
 
+def test_refuses_an_optimizer_with_state_the_capture_cannot_restore():
+    model = build_model("mlp")
+    with pytest.raises(ConfigError, match="not optimizer state; use plain SGD"):
+        CudaGraphTrainer(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), FakeCudaTensor(100),
+                         FakeCudaTensor(100), batch_size=10, seed=0)
+
+
 def test_captured_step_is_the_eager_resident_step(mnist_t10k):
     """The step the graph captures, run eagerly on the CPU over one epoch of real digits, leaves the
     same weights and totals as train_step on the resident pipeline's batches in the same order."""

@@ -82,3 +82,17 @@ def test_same_seed_same_first_epoch_loss(fashion):
 
     assert first_epoch_loss(3) == pytest.approx(first_epoch_loss(3), abs=1e-6)
     assert first_epoch_loss(3) != pytest.approx(first_epoch_loss(4), abs=1e-6)
+
+
+def test_accuracy_warm_up_leaves_the_model_and_random_state_alone(fashion):
+    from mnist_core.accuracy import warm_up_device
+
+    config = BenchConfig(dataset="fashion-mnist", loader="resident", num_workers=0, pin_memory=False,
+                         non_blocking=False)
+    torch.manual_seed(0)
+    model = build_model("mlp")
+    before = {name: weight.clone() for name, weight in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    warm_up_device(model, config, fashion, train_split(config, fashion).train_indices)
+    assert all(torch.equal(before[name], weight) for name, weight in model.state_dict().items())
+    assert torch.equal(torch.get_rng_state(), rng)
