@@ -50,6 +50,7 @@ class RunRecorder:
         self._commit_info = None
         self._finished = False
         self.report_dir = None
+        self.report_error: str | None = None  # why the report could not be written, if it could not
         self.session = None  # set at pytest_sessionstart; its exitstatus is final by pytest_sessionfinish
         self.cuda_init_s: float | None = None  # set at pytest_sessionstart when cuda is benchmarked
         self.interrupted = False  # set the moment Ctrl-C or SIGTERM arrives, before any file is written
@@ -204,5 +205,5 @@ class RunRecorder:
         console.print(f"mnist-bench run ({state}) saved to {self.path}", markup=False, highlight=False, soft_wrap=True)
         if self.report_dir is not None:
             console.print(f"mnist-bench report written to {self.report_dir}", markup=False, highlight=False)
-        elif getattr(self, "report_error", None):
+        elif self.report_error:
             console.print(f"mnist-bench report not written: {self.report_error}", markup=False, highlight=False)

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from statistics import median
 
+from .stats import iqr_pct
+
 OVERHEAD_LIMIT_PCT = 3.0
-
-
-def iqr_pct(values: list[float]) -> float | None:
-    if len(values) < 2:
-        return None
-    ordered = sorted(values)
-    q1, q3 = _quantile(ordered, 0.25), _quantile(ordered, 0.75)
-    mid = median(ordered)
-    return (q3 - q1) / mid * 100 if mid else None
-
-
-def _quantile(ordered: list[float], q: float) -> float:
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def overhead_row(suite_rounds: list[float], bare_rounds: list[float]) -> dict:

@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 DATA_ROOT=${MNIST_BENCH_DATA_ROOT:-/usr/share/datasets/fashion-mnist}
-BENCH_TIMEOUT_S=${BENCH_TIMEOUT_S:-480}
+BENCH_TIMEOUT_S=${BENCH_TIMEOUT_S:-420}  # leaves a 15-minute device session time to rerun
 mkdir -p "$OUT"
 export PYTHONPATH=$PWD MNIST_BENCH_FASHION_DIR=$DATA_ROOT
 
@@ -23,4 +23,11 @@ echo "cuda tests exit $?" >> "$OUT/cuda-tests.txt"
 timeout "$BENCH_TIMEOUT_S" python -m pytest --benchmark-only --bench-profile=default --dataset=fashion-mnist \
   --data-root="$DATA_ROOT" --results-dir="$OUT/results" -p no:cacheprovider > "$OUT/bench.txt" 2>&1
 echo "benchmark session exit $?" >> "$OUT/bench.txt"
+# A session cut off by the timeout leaves a PARTIAL run: say so before anyone commits it.
+python - "$OUT/results" <<'PY' >> "$OUT/bench.txt"
+import json, pathlib, sys
+for path in sorted(pathlib.Path(sys.argv[1]).glob("run-*.json")):
+    section = json.loads(path.read_text())["mnist_bench"]
+    print(f"{path.name}: complete={section['complete']} interrupted={section['interrupted']}")
+PY
 tail -n 60 "$OUT/bench.txt"

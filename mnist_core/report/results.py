@@ -11,7 +11,7 @@ import pandas as pd
 from ..config import label_for
 from ..frame import run_frame
 from ..loaders import VALIDATION_SIZE
-from ..overhead_check import iqr_pct
+from ..stats import iqr_pct
 from ..records import ROW_KEYS
 from .inputs import RunInput, is_measured
 
