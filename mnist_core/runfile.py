@@ -228,8 +228,16 @@ def load_run(path: str | Path) -> dict:
 
 
 def run_files(results_dir: str | Path) -> list[Path]:
-    """Run files under `results_dir` (recursively), oldest first by their timestamped names."""
-    return sorted(Path(results_dir).rglob(RUN_GLOB), key=lambda p: p.name)
+    """Run files under `results_dir` (recursively), oldest first.
+
+    By the start time in the name, then by when the file was last written: two sessions started in
+    the same second get a counter (`…-2.json`), which by name alone would sort before the first.
+    """
+    def started_then_written(path: Path) -> tuple:
+        parts = path.name.split("-")
+        return (parts[1] if len(parts) > 1 else "", path.stat().st_mtime, path.name)
+
+    return sorted(Path(results_dir).rglob(RUN_GLOB), key=started_then_written)
 
 
 def latest_run(results_dir: str | Path) -> Path:

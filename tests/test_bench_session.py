@@ -114,6 +114,24 @@ def test_run_files_never_overwrite(tmp_path):
     assert first.name == "run-20260102T030405Z-amd-epyc.json" and second.name.endswith("-2.json")
 
 
+def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
+    import os
+
+    from mnist_core.runfile import latest_run
+
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    earlier = new_run_path(tmp_path, "AMD EPYC", datetime(2026, 1, 2, 3, 4, 4, tzinfo=timezone.utc))
+    earlier.write_text("{}")
+    first = new_run_path(tmp_path, "AMD EPYC", when)
+    first.write_text("{}")
+    second = new_run_path(tmp_path, "AMD EPYC", when)  # run-…-amd-epyc-2.json: sorts first by name
+    second.write_text("{}")
+    os.utime(first, (1_000, 1_000))
+    os.utime(second, (2_000, 2_000))
+    os.utime(earlier, (3_000, 3_000))  # written last, but started a second earlier
+    assert latest_run(tmp_path) == second
+
+
 @pytest.mark.parametrize("option, fragment", [
     ("--bench-profile=nope", "unknown profile 'nope'; use one of quick, default, full"),
     ("--devices=tpu", "--devices 'tpu': tpu is not a device"),
