@@ -228,16 +228,20 @@ def load_run(path: str | Path) -> dict:
 
 
 def run_files(results_dir: str | Path) -> list[Path]:
-    """Run files under `results_dir` (recursively), oldest first.
+    """Run files under `results_dir` (recursively), oldest first: by the start time in the name, then
+    by the counter new_run_path adds when a name is taken (`…-2.json` sorts before `….json` by name)."""
+    return sorted(Path(results_dir).rglob(RUN_GLOB), key=_started_then_counter)
 
-    By the start time in the name, then by when the file was last written: two sessions started in
-    the same second get a counter (`…-2.json`), which by name alone would sort before the first.
-    """
-    def started_then_written(path: Path) -> tuple:
-        parts = path.name.split("-")
-        return (parts[1] if len(parts) > 1 else "", path.stat().st_mtime, path.name)
 
-    return sorted(Path(results_dir).rglob(RUN_GLOB), key=started_then_written)
+def _started_then_counter(path: Path) -> tuple:
+    stem = path.stem
+    started = stem.split("-")[1] if stem.count("-") >= 1 else ""
+    counter = 1
+    base, _, number = stem.rpartition("-")
+    # A trailing number is a counter only beside the first run's file (a machine may end in digits: rtx-4090).
+    if number.isdigit() and (path.parent / f"{base}.json").exists():
+        stem, counter = base, int(number)
+    return (started, stem, counter)
 
 
 def latest_run(results_dir: str | Path) -> Path:

@@ -117,7 +117,7 @@ def test_run_files_never_overwrite(tmp_path):
 def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     import os
 
-    from mnist_core.runfile import latest_run
+    from mnist_core.runfile import latest_run, run_files
 
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     earlier = new_run_path(tmp_path, "AMD EPYC", datetime(2026, 1, 2, 3, 4, 4, tzinfo=timezone.utc))
@@ -126,10 +126,12 @@ def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     first.write_text("{}")
     second = new_run_path(tmp_path, "AMD EPYC", when)  # run-…-amd-epyc-2.json: sorts first by name
     second.write_text("{}")
-    os.utime(first, (1_000, 1_000))
-    os.utime(second, (2_000, 2_000))
-    os.utime(earlier, (3_000, 3_000))  # written last, but started a second earlier
-    assert latest_run(tmp_path) == second
+    for path in (first, second, earlier):
+        os.utime(path, (1_000, 1_000))  # as a copy or checkout leaves them: the names must decide
+    gpu = new_run_path(tmp_path, "NVIDIA GeForce RTX 4090", when)  # a machine ending in digits, no counter
+    gpu.write_text("{}")
+    assert run_files(tmp_path) == [earlier, first, second, gpu]
+    assert latest_run(tmp_path) == gpu
 
 
 @pytest.mark.parametrize("option, fragment", [
