@@ -1,6 +1,6 @@
 """Host-to-device copy bandwidth: pageable vs pinned source, blocking vs non_blocking (CUDA only)."""
 
-from bench.timing import telemetry_during
+from bench.timing import telemetry_during, warmup_min_s
 from mnist_core.telemetry import pcie_theoretical_gb_s, reset_torch_peak
 from mnist_core.transfer import build_transfer, transfer_row
 from mnist_core.workload import warm_up
@@ -12,9 +12,9 @@ def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):
     size = {key: transfer_case[key] for key in ("batch_size", "block_mib") if key in transfer_case}
     workload = build_transfer("cuda", pinned=transfer_case["pinned"], non_blocking=transfer_case["non_blocking"],
                               **size)
-    # No 1 s settle as for training rows: copies run no kernels for NVML's utilisation counter to
-    # average, and its PCIe counters cover only the last ~20 ms.
-    warm_up(workload.run_round, bench_settings.profile.warmup_rounds)
+    # At least 1 s of copies first: NVML's utilisation and power would otherwise still average the
+    # kernels of the benchmark before this one.
+    warm_up(workload.run_round, bench_settings.profile.warmup_rounds, min_seconds=warmup_min_s(gpu))
     with telemetry_during("cuda", gpu) as telemetry:
         benchmark.pedantic(workload.run_round, rounds=bench_settings.profile.rounds, iterations=1, warmup_rounds=0)
         telemetry.fill(workload.run_round)

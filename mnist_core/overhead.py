@@ -56,7 +56,9 @@ class BareLoop:
         self.round_seconds.append(self._round())
 
     def close(self) -> None:
+        """Stop workers and drop the model and data, so a failed benchmark's traceback does not hold them."""
         close_loader(self.loader)
+        self.loader = self.batches = self.model = self.optimizer = None
 
     def __enter__(self) -> BareLoop:
         return self

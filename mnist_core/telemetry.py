@@ -100,6 +100,7 @@ class NvmlSampler:
         self._resumed.set()
         self._sampling = threading.Lock()  # held for a whole sample, so paused() can wait out one in flight
         self._started_at: float | None = None
+        self._paused_s = 0.0
         self._link_max: dict[str, Any] = {"pcie_link_gen": None, "pcie_link_width": None}
         self.window_s: float | None = None
         self.sample_count = 0
@@ -110,14 +111,17 @@ class NvmlSampler:
         return self._gpu is not None and bool(getattr(self._gpu, "available", False))
 
     def elapsed_s(self) -> float:
-        """Seconds since start(); 0 when not sampling."""
-        return time.perf_counter() - self._started_at if self._started_at is not None else 0.0
+        """Seconds sampled since start(), paused time excluded; 0 when not sampling."""
+        if self._started_at is None:
+            return 0.0
+        return time.perf_counter() - self._started_at - self._paused_s
 
     def start(self) -> NvmlSampler:
         if not self.active or self._thread is not None:
             return self
         self._stop.clear()
         self._link_max = {key: self._static(key) for key in self._link_max}  # fixed: read once, not sampled
+        self._paused_s = 0.0
         self._started_at = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="nvml-sampler", daemon=True)
         self._thread.start()
@@ -135,14 +139,16 @@ class NvmlSampler:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """No samples inside the block (a sample in flight finishes first); the window's clock runs on."""
-        self._resumed.clear()
-        with self._sampling:
-            pass
+        """No samples inside the block (a sample in flight finishes first); its time is not sampled time."""
+        start = time.perf_counter()
         try:
+            self._resumed.clear()
+            with self._sampling:
+                pass
             yield
         finally:
             self._resumed.set()
+            self._paused_s += time.perf_counter() - start
 
     def _run(self) -> None:
         next_at = time.perf_counter() + self.interval_s

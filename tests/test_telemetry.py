@@ -260,3 +260,19 @@ def test_unsampled_work_runs_with_the_sampler_paused():
             seen.append(window.sampler._resumed.is_set())
     assert seen == [False, True]
     assert window.unsampled(None) is None  # no setup: pytest-benchmark gets none
+
+
+def test_paused_time_is_not_sampled_time(monkeypatch):
+    from mnist_core import telemetry
+
+    clock = [100.0]
+    monkeypatch.setattr(telemetry.time, "perf_counter", lambda: clock[0])
+    with NvmlGpu(0, lib=FakeNvml()) as gpu:
+        sampler = NvmlSampler(gpu, interval_s=NO_BACKGROUND_S).start()
+        clock[0] += 1.0
+        with sampler.paused():
+            clock[0] += 2.0  # e.g. the overhead benchmark's bare round
+        clock[0] += 1.0
+        assert sampler.elapsed_s() == pytest.approx(2.0)
+        sampler.stop()
+    assert sampler.window_s == pytest.approx(2.0)
