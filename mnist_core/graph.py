@@ -81,8 +81,9 @@ class CudaGraphTrainer:
             raise ConfigError(f"images ({len(images_u8)}) and labels ({len(labels)}) differ in count")
         if not 1 <= batch_size <= len(labels):
             raise ConfigError(f"batch_size must be between 1 and the split size {len(labels)}, got {batch_size}")
-        if any(group.get("momentum", 0) for group in optimizer.param_groups):
-            # Capture's warm-up steps would leave momentum buffers behind that the restored weights lack.
+        if type(optimizer) is not torch.optim.SGD or any(group["momentum"] for group in optimizer.param_groups):
+            # Capture's warm-up steps would leave optimizer state (momentum, Adam's moments) behind that
+            # the restored weights lack.
             raise ConfigError("resident-graph restores the weights after capture's warm-up but not optimizer "
                               "state; use plain SGD (momentum 0), as the tutorial does")
         self.model = model

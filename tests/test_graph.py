@@ -46,10 +46,14 @@ def test_argument_validation(images, labels, batch_size, message):
         CudaGraphTrainer(None, None, images, labels, batch_size=batch_size, seed=0)
 
 
-def test_refuses_an_optimizer_with_state_the_capture_cannot_restore():
+@pytest.mark.parametrize("make_optimizer_with_state", [
+    lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    lambda params: torch.optim.Adam(params, lr=1e-3),
+], ids=["sgd-momentum", "adam"])
+def test_refuses_an_optimizer_with_state_the_capture_cannot_restore(make_optimizer_with_state):
     model = build_model("mlp")
     with pytest.raises(ConfigError, match="not optimizer state; use plain SGD"):
-        CudaGraphTrainer(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), FakeCudaTensor(100),
+        CudaGraphTrainer(model, make_optimizer_with_state(model.parameters()), FakeCudaTensor(100),
                          FakeCudaTensor(100), batch_size=10, seed=0)
 
 
