@@ -50,7 +50,8 @@ def test_notebook_runs_the_quick_profile_and_shows_the_report(venv_kernel, fashi
     results = tmp_path / "results"
     for name, value in {"MNIST_BENCH_SKIP_INSTALL": "1", "MNIST_BENCH_PROFILE": "quick",
                         "MNIST_BENCH_DATASET": "fashion-mnist", "MNIST_BENCH_DATA_ROOT": str(fashion_dir),
-                        "MNIST_BENCH_RESULTS_DIR": str(results)}.items():
+                        "MNIST_BENCH_RESULTS_DIR": str(results),
+                        "CUDA_VISIBLE_DEVICES": ""}.items():  # the CPU view, as the other session tests
         monkeypatch.setenv(name, value)
     repo_results = _repo_results()
     notebook = nbformat.read(NOTEBOOK, as_version=4)
