@@ -235,7 +235,7 @@ def run_files(results_dir: str | Path) -> list[Path]:
 
 def _started_then_counter(path: Path) -> tuple:
     stem = path.stem
-    started = stem.split("-")[1] if stem.count("-") >= 1 else ""
+    started = stem.split("-")[1] if "-" in stem else ""
     counter = 1
     base, _, number = stem.rpartition("-")
     # A trailing number is a counter only beside the first run's file (a machine may end in digits: rtx-4090).

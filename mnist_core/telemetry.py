@@ -120,7 +120,7 @@ class NvmlSampler:
         if not self.active or self._thread is not None:
             return self
         self._stop.clear()
-        self._link_max = {key: self._static(key) for key in self._link_max}  # fixed: read once, not sampled
+        self._link_max = {key: self._read(key) for key in self._link_max}  # fixed: read once, not sampled
         self._paused_s = 0.0
         self._started_at = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="nvml-sampler", daemon=True)
@@ -167,10 +167,7 @@ class NvmlSampler:
     def _take_sample(self) -> None:
         values: dict[str, float] = {}
         for series, method in _SERIES.items():
-            try:  # NvmlGpu never raises, but a thread that dies would silently stop sampling
-                value = getattr(self._gpu, method)()
-            except Exception:
-                value = None
+            value = self._read(method)
             if value is not None:
                 values[series] = value
         with self._lock:
@@ -191,7 +188,9 @@ class NvmlSampler:
         result["telemetry_window_s"] = self.window_s if self.sample_count else None
         return result
 
-    def _static(self, method: str) -> Any:
+    def _read(self, method: str) -> Any:
+        """One NvmlGpu reading, None if it fails: NvmlGpu never raises, but a sampler thread that died
+        on a buggy wrapper would silently stop sampling."""
         try:
             return getattr(self._gpu, method)()
         except Exception:

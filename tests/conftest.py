@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,14 +87,38 @@ def cpu_session_env(extra: dict | None = None) -> dict:
     return {**os.environ, "CUDA_VISIBLE_DEVICES": "", **(extra or {})}
 
 
+def bench_command(results_dir: Path, *extra_args: str, data_root: Path = FASHION_DIR) -> list[str]:
+    """A quick-profile benchmark session on Fashion-MNIST, as a subprocess command line."""
+    return [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
+            "--dataset=fashion-mnist", f"--data-root={data_root}", f"--results-dir={results_dir}",
+            "-p", "no:cacheprovider", "-q", *extra_args]
+
+
 def run_bench(results_dir: Path, *extra_args: str, env: dict | None = None, data_root: Path = FASHION_DIR,
               timeout_s: float = 300) -> subprocess.CompletedProcess:
     """One real benchmark session (quick profile, CPU, Fashion-MNIST) in a subprocess."""
-    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
-               "--dataset=fashion-mnist", f"--data-root={data_root}", f"--results-dir={results_dir}",
-               "-p", "no:cacheprovider", "-q", *extra_args]
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s,
-                          env=cpu_session_env(env))
+    return subprocess.run(bench_command(results_dir, *extra_args, data_root=data_root), cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout_s, env=cpu_session_env(env))
+
+
+def interrupt_bench(results_dir: Path, *extra_args: str, signum: int = signal.SIGTERM,
+                    after_benchmarks: int = 2) -> tuple[Path, str, int]:
+    """Start a real quick sweep, send `signum` once `after_benchmarks` are saved in its run file.
+
+    Returns (run file, output, exit code)."""
+    process = subprocess.Popen(bench_command(results_dir, *extra_args), cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=cpu_session_env())
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        runs = saved_runs(results_dir)
+        if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= after_benchmarks:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the sweep ended before it could be interrupted"
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=120)
+    (path,) = saved_runs(results_dir)
+    return path, output, process.returncode
 
 
 def saved_runs(results_dir: Path) -> list[Path]:

@@ -5,20 +5,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
-from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env, run_bench, saved_runs
+from conftest import REPO_ROOT, bench_command, cpu_session_env, interrupt_bench, run_bench, saved_runs
 from mnist_core.runfile import SECTION, load_run
-
-
-def _bench_command(results_dir, *extra_args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
-            "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={results_dir}",
-            "-p", "no:cacheprovider", "-q", *extra_args]
 
 
 # --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------
@@ -31,7 +23,7 @@ def _bench_command(results_dir, *extra_args: str) -> list[str]:
 def test_unusable_results_dir_stops_the_session_with_one_line(tmp_path, make_dir, fragment):
     (tmp_path / "a-file").write_text("not a folder")
     results_dir = make_dir(tmp_path)
-    completed = subprocess.run(_bench_command(results_dir, "-k", "loader"), cwd=REPO_ROOT, capture_output=True,
+    completed = subprocess.run(bench_command(results_dir, "-k", "loader"), cwd=REPO_ROOT, capture_output=True,
                                text=True, timeout=120, env=cpu_session_env())
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, output
@@ -94,24 +86,13 @@ def interrupt_sweep(tmp_path, signum):
     """A real quick sweep with pytest-benchmark's outputs, sent `signum` once two benchmarks are saved."""
     results_dir, storage = tmp_path / "results", tmp_path / "storage"
     results_dir.mkdir()
-    command = _bench_command(results_dir, "--no-report", "-k", "train or loader or overhead",
-                             f"--benchmark-json={tmp_path / 'pytest-benchmark.json'}", "--benchmark-autosave",
-                             f"--benchmark-storage=file://{storage}")
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=cpu_session_env())
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and process.poll() is None:
-        runs = saved_runs(results_dir)
-        if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= 2:
-            break
-        time.sleep(0.2)
-    assert process.poll() is None, "the sweep ended before it could be interrupted"
-    process.send_signal(signum)
-    output, _ = process.communicate(timeout=120)
-    (run,) = saved_runs(results_dir)
+    run, output, returncode = interrupt_bench(
+        results_dir, "--no-report", "-k", "train or loader or overhead",
+        f"--benchmark-json={tmp_path / 'pytest-benchmark.json'}", "--benchmark-autosave",
+        f"--benchmark-storage=file://{storage}", signum=signum)
     (autosaved,) = storage.rglob("0001_*.json")
     return {"run": load_run(run), "json": json.loads((tmp_path / "pytest-benchmark.json").read_text()),
-            "autosaved": load_run(autosaved), "output": output, "returncode": process.returncode}
+            "autosaved": load_run(autosaved), "output": output, "returncode": returncode}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

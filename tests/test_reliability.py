@@ -1,15 +1,11 @@
 """Faults during a sweep: failing configurations are recorded and the rest runs; interrupts keep results."""
 
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
 
-from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env, run_bench, saved_runs
+from conftest import interrupt_bench, run_bench, saved_runs
 from mnist_core.cli import main
 from mnist_core.config import BenchConfig
 from mnist_core.errors import OutputExistsError
@@ -66,23 +62,9 @@ def test_workers_stop_when_a_workload_closes(fashion):
 
 
 def interrupted_sweep(tmp_path):
-    """Start a real quick sweep, SIGTERM it once two benchmarks are saved; returns (run path, output)."""
+    """A real quick sweep, SIGTERMed once two benchmarks are saved; returns (run path, output)."""
     tmp_path.mkdir(exist_ok=True)
-    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
-               "--dataset=fashion-mnist", f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}",
-               "-p", "no:cacheprovider", "-q", "--no-report", "-k", "train or loader or overhead"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=cpu_session_env())
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and process.poll() is None:
-        runs = saved_runs(tmp_path)
-        if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= 2:
-            break
-        time.sleep(0.2)
-    assert process.poll() is None, "the sweep ended before it could be interrupted"
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=120)
-    (path,) = saved_runs(tmp_path)
+    path, output, _ = interrupt_bench(tmp_path, "--no-report", "-k", "train or loader or overhead")
     return path, output
 
 
