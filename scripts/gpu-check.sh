@@ -9,25 +9,30 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 DATA_ROOT=${MNIST_BENCH_DATA_ROOT:-/usr/share/datasets/fashion-mnist}
-BENCH_TIMEOUT_S=${BENCH_TIMEOUT_S:-420}  # leaves a 15-minute device session time to rerun
+RESULTS_DIR=${RESULTS_DIR:-$OUT/results}  # the run file and its report folder
+PYTHON=${PYTHON:-python3}  # on the GPU image, python3 is the interpreter that holds torch
+CUDA_TESTS_TIMEOUT_S=${CUDA_TESTS_TIMEOUT_S:-120}
+BENCH_TIMEOUT_S=${BENCH_TIMEOUT_S:-430}  # with the tests, fits one 10-minute device command
 mkdir -p "$OUT"
-export PYTHONPATH=$PWD MNIST_BENCH_FASHION_DIR=$DATA_ROOT
+export PYTHONPATH=$PWD MNIST_BENCH_FASHION_DIR=$DATA_ROOT PYTHONUNBUFFERED=1
 
 { nvidia-smi; nvidia-smi -q | grep -iA4 "PCI$\|Link"; } > "$OUT/nvidia-smi.txt" 2>&1
-python -m mnist_core.cli info --dataset fashion-mnist --data-root "$DATA_ROOT" > "$OUT/info.txt" 2>&1
+"$PYTHON" -m mnist_core.cli info --dataset fashion-mnist --data-root "$DATA_ROOT" > "$OUT/info.txt" 2>&1
 
 # CUDA paths for real: graph vs eager agreement, no host sync, memory released between configs.
-python -m pytest tests -m cuda -rs -q -p no:cacheprovider > "$OUT/cuda-tests.txt" 2>&1
+timeout "$CUDA_TESTS_TIMEOUT_S" "$PYTHON" -m pytest tests -m cuda -rs -q -p no:cacheprovider > "$OUT/cuda-tests.txt" 2>&1
 echo "cuda tests exit $?" >> "$OUT/cuda-tests.txt"
 
-timeout "$BENCH_TIMEOUT_S" python -m pytest --benchmark-only --bench-profile=default --dataset=fashion-mnist \
-  --data-root="$DATA_ROOT" --results-dir="$OUT/results" -p no:cacheprovider > "$OUT/bench.txt" 2>&1
-echo "benchmark session exit $?" >> "$OUT/bench.txt"
+SECONDS=0
+timeout "$BENCH_TIMEOUT_S" "$PYTHON" -m pytest --benchmark-only --bench-profile=default --dataset=fashion-mnist \
+  --data-root="$DATA_ROOT" --results-dir="$RESULTS_DIR" -p no:cacheprovider > "$OUT/bench.txt" 2>&1
+echo "benchmark session exit $? after ${SECONDS} s" >> "$OUT/bench.txt"
 # A session cut off by the timeout leaves a PARTIAL run: say so before anyone commits it.
-python - "$OUT/results" <<'PY' >> "$OUT/bench.txt"
+"$PYTHON" - "$RESULTS_DIR" <<'PY' >> "$OUT/bench.txt"
 import json, pathlib, sys
-for path in sorted(pathlib.Path(sys.argv[1]).glob("run-*.json")):
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("run-*.json")):
     section = json.loads(path.read_text())["mnist_bench"]
     print(f"{path.name}: complete={section['complete']} interrupted={section['interrupted']}")
 PY
-tail -n 60 "$OUT/bench.txt"
+cat "$OUT/cuda-tests.txt" | tail -n 25
+tail -n 70 "$OUT/bench.txt"
