@@ -81,13 +81,23 @@ def pytest_configure(config):
 
 
 def _terminate_as_interrupt(recorder: RunRecorder):
-    """SIGTERM ends the session like Ctrl-C, so the completed benchmarks are written out, marked interrupted."""
-    if hasattr(signal, "SIGTERM"):
-        def handler(signum, frame):
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            recorder.mark_interrupted()
-            raise KeyboardInterrupt(f"signal {signum}")
-        signal.signal(signal.SIGTERM, handler)
+    """SIGTERM ends the session like Ctrl-C, so the completed benchmarks are written out, marked interrupted.
+
+    Either signal also stops the session after the running benchmark, even when the KeyboardInterrupt
+    is lost on the way: `timeout` and a terminal's Ctrl-C signal the DataLoader workers too, and the
+    "worker killed" error from closing the loader can replace the interrupt (seen on a GPU machine).
+    """
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C acts at once
+        recorder.mark_interrupted()
+        if recorder.session is not None:
+            recorder.session.shouldstop = f"interrupted by {signal.Signals(signum).name}"
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for name in ("SIGTERM", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
 
 
 def pytest_sessionstart(session):

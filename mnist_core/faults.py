@@ -6,6 +6,8 @@ to the configurations whose fields all match. Kinds:
   oom           raise torch.cuda.OutOfMemoryError from the training step
   worker_error  make every DataLoader worker fail while loading a sample
   nvml_error    make every NVML reading fail
+  masked_interrupt  SIGTERM this process from the training step and let a cleanup error replace the
+                interrupt, as closing a DataLoader whose workers died with the same signal did
 Example: MNIST_BENCH_INJECT="delay_ms:5@pin_memory=True;oom@batch_size=2048"
 Used by the tests of regression checks and fault tolerance; unset in normal runs.
 """
@@ -13,6 +15,7 @@ Used by the tests of regression checks and fault tolerance; unset in normal runs
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from torch.utils.data import Dataset, get_worker_info
 from .errors import ConfigError
 
 ENV_VAR = "MNIST_BENCH_INJECT"
-KINDS = ("delay_ms", "oom", "worker_error", "nvml_error")
+KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,17 @@ def delayed(batches: Iterator, delay_ms: float) -> Iterator:
 
 def raise_oom() -> None:
     raise torch.cuda.OutOfMemoryError("CUDA out of memory (injected by MNIST_BENCH_INJECT=oom)")
+
+
+def interrupt_masked_by_cleanup() -> None:
+    """What a GPU sweep met under `timeout`: the KeyboardInterrupt from SIGTERM was replaced by the
+    "worker killed" RuntimeError raised while the loader shut its (also signalled) workers down."""
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the session's SIGTERM handler raises KeyboardInterrupt in here
+    except KeyboardInterrupt:
+        raise RuntimeError("DataLoader worker is killed by signal: Terminated "
+                           "(injected by MNIST_BENCH_INJECT=masked_interrupt)") from None
 
 
 class FailingInWorker(Dataset):

@@ -64,6 +64,11 @@ def _num(value, digits: int = 0, suffix: str = "") -> str:
     return f"{value:,.{digits}f}{suffix}"
 
 
+def _count(value) -> str:
+    """Batch sizes and worker counts as integers: a column with a gap (a 64 MiB copy has no batch) is float."""
+    return "-" if value is None or pd.isna(value) else str(int(value))
+
+
 def summary_table(run: dict) -> Table:
     table = Table(title="mnist-bench: CPU vs GPU (samples/s, median over rounds)")
     for column in ("bench", "model", "loader", "batch", "workers", "CPU samples/s", "GPU samples/s",
@@ -73,11 +78,11 @@ def summary_table(run: dict) -> Table:
     if frame.empty or "kind" not in frame:
         return table
     for row in comparison(frame).to_dict("records"):
-        workers = str(row["num_workers"]) if row["loader"] == "dataloader" else "-"
+        workers = _count(row["num_workers"]) if row["loader"] == "dataloader" else "-"
         style = "bold" if row["reference"] else None
         table.add_row(
             row["kind"], row["model"], row["loader"] + (" (reference)" if row["reference"] else ""),
-            str(row["batch_size"]), workers, _num(row["cpu_samples_per_s"]), _num(row["gpu_samples_per_s"]),
+            _count(row["batch_size"]), workers, _num(row["cpu_samples_per_s"]), _num(row["gpu_samples_per_s"]),
             _num(row["gpu_speedup"], 1, "x"), row["gpu_setting"] or "-", _num(row["gpu_util_mean_pct"], 0),
             _num(row["torch_peak_allocated_mib"], 0), style=style,
         )

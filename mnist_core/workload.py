@@ -53,19 +53,32 @@ class Workload:
 
     def close(self) -> None:
         """Stop workers and free device memory so the next configuration starts clean."""
+        first_error = None
         for closer in self.closers:
-            closer()
+            try:
+                closer()
+            except Exception as error:  # the other closers still run: no worker or device memory left behind
+                first_error = first_error or error
         self.closers.clear()
         self.step = _closed
         gc.collect()
         if self.config.device == "cuda":
             torch.cuda.empty_cache()
+        if first_error is not None:
+            raise first_error
 
     def __enter__(self) -> Workload:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            self.close()
+        except Exception as close_error:
+            if exc is None:
+                raise
+            # Keep the error (or Ctrl-C/SIGTERM) that ended the block: a loader whose workers died with
+            # it fails to close, and that second error must not stand in for the first.
+            exc.add_note(f"closing the workload then failed too: {type(close_error).__name__}: {close_error}")
 
 
 def warm_up(run_round: Callable[[], object], rounds: int, min_seconds: float = 0.0) -> int:
@@ -114,11 +127,14 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
         model = build_model(config.model, config.hidden_width).to(device)
         optimizer = make_optimizer(model, config.lr, device)
         oom = faults.active(config, "oom")
+        masked_interrupt = faults.active(config, "masked_interrupt")
 
         def step():
             images, labels = next(batches)
             if oom is not None:
                 faults.raise_oom()
+            if masked_interrupt is not None:
+                faults.interrupt_masked_by_cleanup()
             return train_step(model, optimizer, images, labels)
 
     resident_bytes = loader.dataset_bytes if isinstance(loader, ResidentLoader) else None

@@ -101,24 +101,44 @@ def run_bench(results_dir: Path, *extra_args: str, env: dict | None = None, data
                           capture_output=True, text=True, timeout=timeout_s, env=cpu_session_env(env))
 
 
-def interrupt_bench(results_dir: Path, *extra_args: str, signum: int = signal.SIGTERM,
-                    after_benchmarks: int = 2) -> tuple[Path, str, int]:
+def interrupt_bench(results_dir: Path, *extra_args: str, signum: int = signal.SIGTERM, after_benchmarks: int = 2,
+                    whole_group: bool = False) -> tuple[Path, str, int]:
     """Start a real quick sweep, send `signum` once `after_benchmarks` are saved in its run file.
 
+    whole_group: wait until the next benchmark has DataLoader workers, then signal the whole process
+    group, workers included, as `timeout` and Ctrl-C in a terminal do.
     Returns (run file, output, exit code)."""
     process = subprocess.Popen(bench_command(results_dir, *extra_args), cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=cpu_session_env())
+                               stderr=subprocess.STDOUT, text=True, env=cpu_session_env(),
+                               start_new_session=whole_group)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         runs = saved_runs(results_dir)
         if runs and len(json.loads(runs[0].read_text())["benchmarks"]) >= after_benchmarks:
-            break
-        time.sleep(0.2)
+            if not whole_group or child_processes(process.pid):
+                break
+        time.sleep(0.05)
     assert process.poll() is None, "the sweep ended before it could be interrupted"
-    process.send_signal(signum)
+    if whole_group:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
     output, _ = process.communicate(timeout=120)
     (path,) = saved_runs(results_dir)
     return path, output, process.returncode
+
+
+def child_processes(pid: int) -> list[int]:
+    """Live children of `pid`, read from /proc (Linux)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
 
 
 def saved_runs(results_dir: Path) -> list[Path]:

@@ -123,3 +123,20 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
     for section in (load_run(run)[SECTION], json.loads(exported.read_text())[SECTION]):
         assert section["complete"] is False and section["interrupted"] is False
     assert "PARTIAL (stopped early)" in output
+
+
+# an interrupt whose KeyboardInterrupt is lost on the way still stops the sweep --------------------------------------
+
+def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrupt(tmp_path):
+    """On a GPU machine `timeout` killed the DataLoader workers along with the session; closing the loader
+    raised "worker killed" in place of the KeyboardInterrupt and the sweep ran on for 70 s."""
+    completed = run_bench(tmp_path, "--no-report", "-k", "train",
+                          env={"MNIST_BENCH_INJECT": "masked_interrupt@loader=resident"})
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    (path,) = saved_runs(tmp_path)
+    run = load_run(path)
+    assert run[SECTION]["interrupted"] is True and run[SECTION]["complete"] is False
+    measured = [b["name"] for b in run["benchmarks"]]
+    assert measured == ["test_train[cpu-mlp-dataloader-bs128-w2]"], measured  # the CNN row after it never ran
+    assert "PARTIAL (interrupted)" in output

@@ -1,6 +1,7 @@
 """Faults during a sweep: failing configurations are recorded and the rest runs; interrupts keep results."""
 
 import json
+import signal
 
 import pytest
 import torch
@@ -61,6 +62,34 @@ def test_workers_stop_when_a_workload_closes(fashion):
     assert multiprocessing.active_children() == []
 
 
+def test_an_interrupt_is_not_replaced_by_a_failing_close(fashion):
+    """Ctrl-C or `timeout` also kills the workers, and closing the loader then raises "worker killed".
+    That error must not stand in for the KeyboardInterrupt, or the sweep records a failure and goes on."""
+    import multiprocessing
+
+    def close_with_dead_workers():
+        raise RuntimeError("DataLoader worker (pid 1332) is killed by signal: Terminated.")
+
+    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280).collapsed()
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        with build_workload("train", config, fashion) as workload:
+            workload.run_round()
+            workload.closers.insert(0, close_with_dead_workers)
+            raise KeyboardInterrupt
+    assert "closing the workload then failed too: RuntimeError" in str(interrupt.value.__notes__)
+    assert multiprocessing.active_children() == []  # the other closers still ran
+
+
+def test_a_failing_close_is_raised_when_nothing_else_went_wrong(fashion):
+    def failing_close():
+        raise RuntimeError("cannot close")
+
+    config = BenchConfig(dataset="fashion-mnist", loader="resident", samples_per_round=1280).collapsed()
+    with pytest.raises(RuntimeError, match="cannot close"):
+        with build_workload("train", config, fashion) as workload:
+            workload.closers.insert(0, failing_close)
+
+
 def interrupted_sweep(tmp_path):
     """A real quick sweep, SIGTERMed once two benchmarks are saved; returns (run path, output)."""
     tmp_path.mkdir(exist_ok=True)
@@ -75,6 +104,19 @@ def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
     assert len(run["benchmarks"]) >= 2 and all(b["extra_info"]["samples_per_s"] > 0 for b in run["benchmarks"])
     assert "PARTIAL (interrupted)" in output
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_whole_process_group_stops_the_sweep(tmp_path, signum):
+    """`timeout` and Ctrl-C signal the DataLoader workers too: the error from a killed worker must not
+    turn the interrupt into one failed benchmark while the sweep goes on."""
+    path, output, returncode = interrupt_bench(tmp_path, "--no-report", "-k", "loader or overhead",
+                                               signum=signum, after_benchmarks=1, whole_group=True)
+    assert returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    run = load_run(path)
+    assert run[SECTION]["interrupted"] is True and run[SECTION]["complete"] is False
+    measured = [b["name"] for b in run["benchmarks"]]
+    assert len(measured) <= 2 and not any("overhead" in name for name in measured), measured
 
 
 def test_report_and_compare_accept_a_partial_run(tmp_path, capsys):

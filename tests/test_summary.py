@@ -61,3 +61,17 @@ def test_info_rows_with_a_gpu():
     assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65 (CUDA 13.0)"
     assert rows["torch"] == "2.11.0 (CUDA build 12.8)"
     assert rows["source"] == "downloaded (downloaded now)"
+
+
+def test_summary_of_the_committed_h100_run():
+    """A real GPU run: its 64 MiB copies have no batch size, which once made the column print 128.0."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "results/gpu-nvidia-h100-16core/run-20261126T163617Z-nvidia-h100-80gb-hbm3.json"
+    console = Console(width=200, record=True)
+    console.print(summary_table(json.loads(path.read_text())))
+    text = console.export_text()
+    reference = next(line for line in text.splitlines() if "(reference)" in line)
+    assert "│   128 │       2 │" in reference and "21,421" in reference and "pin+nb" in reference
+    assert ".0 │" not in text
