@@ -78,3 +78,12 @@ def test_console_script_exit_code_and_debug(tmp_path):
     assert plain.returncode == 2 and plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
     debug = subprocess.run(command[:3] + ["--debug"] + command[3:], capture_output=True, text=True)
     assert "Traceback" in debug.stderr and "DatasetError" in debug.stderr
+
+
+def test_piped_output_is_wide_enough_for_whole_ids(monkeypatch):
+    from mnist_core.commands.output import PIPED_WIDTH_COLUMNS, command_console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert command_console().width == PIPED_WIDTH_COLUMNS  # under pytest stdout is not a terminal
+    monkeypatch.setenv("COLUMNS", "100")
+    assert command_console().width == 100  # the user's setting wins

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+from .output import command_console
 from ..errors import RunFileError
 from ..regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
 from ..regress.comparison import is_partial
@@ -32,14 +32,14 @@ def run_save(args) -> int:
     run = load_run(run_path)
     path = save_baseline(run, run_path, args.results_dir, force=args.force)
     state = "a PARTIAL (interrupted) run" if is_partial(run) else "a complete run"
-    Console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run))}: {path}",
+    command_console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run))}: {path}",
                     markup=False, highlight=False)
     return 0
 
 
 def run_show(args) -> int:
     paths = stored_baselines(args.results_dir)
-    console = Console()
+    console = command_console()
     if not paths:
         console.print(f"no baselines in {baselines_dir(args.results_dir)}; save one with `mnist-bench baseline save RUN`",
                       markup=False, highlight=False)

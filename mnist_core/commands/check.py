@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 
+from .output import command_console
 from ..regress.baselines import find_baseline, load_baseline
 from ..regress.comparison import compare_runs
 from ..regress.render import rule_lines, rules_table
@@ -36,7 +36,7 @@ def run(args) -> int:
     baseline = load_baseline(baseline_path)
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
                               names=(f"baseline {baseline_path}", str(run_path)))
-    console = Console()
+    console = command_console()
     console.print(f"baseline: {baseline_path}\ncurrent:  {run_path}", markup=False, highlight=False)
     print_comparison(console, comparison, "mnist-bench check")
 

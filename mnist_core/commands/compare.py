@@ -6,6 +6,7 @@ import argparse
 
 from rich.console import Console
 
+from .output import command_console
 from ..regress.comparison import Comparison, compare_runs
 from ..regress.render import comparison_lines, comparison_table
 from ..regress.verdicts import DEFAULT_THRESHOLD_PCT
@@ -55,7 +56,7 @@ def run(args) -> int:
     current = load_run(args.current)
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
                               names=(args.baseline, args.current))
-    console = Console()
+    console = command_console()
     console.print(f"baseline: {args.baseline}\ncurrent:  {args.current}", markup=False, highlight=False)
     print_comparison(console, comparison, "mnist-bench compare")
     return EXIT_REGRESSION if comparison.regressed else 0

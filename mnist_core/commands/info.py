@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 
+from .output import command_console
 from ..config import BenchConfig
 from ..data import SPECS, load_dataset
 from ..hardware import machine_summary
@@ -33,7 +33,7 @@ def run(args) -> int:
     for label, value in _rows(machine, data):
         table.add_row(label, value)
     table.add_row("run settings", config.collapsed().label())
-    Console().print(table)
+    command_console().print(table)
     return 0
 
 

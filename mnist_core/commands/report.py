@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.console import Console
 
+from .output import command_console
 from ..runfile import latest_run
 
 
@@ -42,7 +42,7 @@ def run(args) -> int:
     runs = [Path(path) for path in args.runs] or [latest_run(results_dir)]
     out_dir = Path(args.out) if args.out else default_out(runs, results_dir)
     written = write_report(runs, out_dir, force=args.force)
-    console = Console()
+    console = command_console()
     print_report(written.report, console)
     files = [written.markdown, written.html, written.csv, *written.plots]
     console.print(f"report written to {written.out_dir}: {', '.join(path.name for path in files)}",
