@@ -28,11 +28,6 @@ timeout "$BENCH_TIMEOUT_S" "$PYTHON" -m pytest --benchmark-only --bench-profile=
   --data-root="$DATA_ROOT" --results-dir="$RESULTS_DIR" -p no:cacheprovider > "$OUT/bench.txt" 2>&1
 echo "benchmark session exit $? after ${SECONDS} s" >> "$OUT/bench.txt"
 # A session cut off by the timeout leaves a PARTIAL run: say so before anyone commits it.
-"$PYTHON" - "$RESULTS_DIR" <<'PY' >> "$OUT/bench.txt"
-import json, pathlib, sys
-for path in sorted(pathlib.Path(sys.argv[1]).rglob("run-*.json")):
-    section = json.loads(path.read_text())["mnist_bench"]
-    print(f"{path.name}: complete={section['complete']} interrupted={section['interrupted']}")
-PY
+"$PYTHON" scripts/run_status.py "$RESULTS_DIR" >> "$OUT/bench.txt"
 cat "$OUT/cuda-tests.txt" | tail -n 25
 tail -n 70 "$OUT/bench.txt"

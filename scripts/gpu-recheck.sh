@@ -20,13 +20,6 @@ timeout --preserve-status -s TERM 25 "$PYTHON" -m pytest --benchmark-only --benc
   --dataset=fashion-mnist --data-root="$DATA_ROOT" --results-dir="$RESULTS_DIR" --no-report \
   -k "train and cuda-mlp-dataloader" -p no:cacheprovider -q > "$OUT/sigterm.txt" 2>&1
 echo "sweep exit $? after ${SECONDS} s (SIGTERM sent at 25 s)" >> "$OUT/sigterm.txt"
-"$PYTHON" - "$RESULTS_DIR" <<'PY' >> "$OUT/sigterm.txt"
-import json, pathlib, sys
-for path in sorted(pathlib.Path(sys.argv[1]).glob("run-*.json")):
-    run = json.loads(path.read_text())
-    section = run["mnist_bench"]
-    print(f"{path.name}: complete={section['complete']} interrupted={section['interrupted']} "
-          f"measured={len(run['benchmarks'])} failed={[f['id'] for f in section.get('failed', [])]}")
-PY
+"$PYTHON" scripts/run_status.py "$RESULTS_DIR" >> "$OUT/sigterm.txt"
 tail -n 30 "$OUT/cuda-tests.txt"
 tail -n 25 "$OUT/sigterm.txt"

@@ -1,4 +1,7 @@
-"""The end-of-session table and `info` rows with GPU data (hand-made: this machine has no GPU)."""
+"""The end-of-session table and `info` rows with GPU data (hand-made, and one real H100 run)."""
+
+import json
+from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
@@ -65,9 +68,6 @@ def test_info_rows_with_a_gpu():
 
 def test_summary_of_the_committed_h100_run():
     """A real GPU run: its 64 MiB copies have no batch size, which once made the column print 128.0."""
-    import json
-    from pathlib import Path
-
     path = Path(__file__).resolve().parents[1] / "results/gpu-nvidia-h100-16core/run-20261126T163617Z-nvidia-h100-80gb-hbm3.json"
     console = Console(width=200, record=True)
     console.print(summary_table(json.loads(path.read_text())))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .output import command_console
 from ..errors import RunFileError
 from ..regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
 from ..regress.comparison import is_partial
 from ..regress.hardware_key import describe, hardware_key
 from ..runfile import latest_run, load_run
+from .output import command_console
 
 
 def register(subparsers) -> None:
@@ -33,7 +33,7 @@ def run_save(args) -> int:
     path = save_baseline(run, run_path, args.results_dir, force=args.force)
     state = "a PARTIAL (interrupted) run" if is_partial(run) else "a complete run"
     command_console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run))}: {path}",
-                    markup=False, highlight=False)
+                            markup=False, highlight=False)
     return 0
 
 

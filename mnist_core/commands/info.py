@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from .output import command_console
 from ..config import BenchConfig
 from ..data import SPECS, load_dataset
 from ..hardware import machine_summary
+from .output import command_console
 
 
 def register(subparsers) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-from .output import command_console
 from ..runfile import latest_run
+from .output import command_console
 
 
 def register(subparsers) -> None:
