@@ -14,7 +14,7 @@ import pytest
 
 from mnist_core import profiles
 from mnist_core.config import label_for
-from mnist_core.data import SPECS
+from mnist_core.data import DATASET_NAMES
 from mnist_core.errors import ConfigError, MnistBenchError
 from mnist_core.nvml import NvmlGpu
 from mnist_core.devices import cuda_available, cuda_context_seconds
@@ -41,7 +41,9 @@ def pytest_addoption(parser):
     group.addoption("--bench-profile", default=os.environ.get(profiles.ENV_VAR, profiles.DEFAULT_PROFILE),
                     help=f"matrix size: {' | '.join(profiles.PROFILES)} (env {profiles.ENV_VAR}; "
                          f"default: {profiles.DEFAULT_PROFILE})")
-    group.addoption("--dataset", default="mnist", help=f"{' | '.join(SPECS)} (default: mnist)")
+    group.addoption("--dataset", default=None,
+                    help=f"{' | '.join(DATASET_NAMES)} (default: MNIST, else an installed Fashion-MNIST, else the "
+                         "synthetic set, with a note saying which ran and why)")
     group.addoption("--data-root", default=None,
                     help="folder with the four IDX files (default: ./data, then a download, then /usr/share/datasets)")
     group.addoption("--no-download", action="store_true", help="never try to download the dataset (default: off)")
@@ -100,10 +102,22 @@ def _terminate_as_interrupt(recorder: RunRecorder):
             signal.signal(getattr(signal, name), handler)
 
 
+def pytest_report_header(config):
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return None
+    location = settings.data.location
+    line = f"mnist-bench: dataset {location.name}"
+    if location.path:
+        line += f" from {location.path}"
+    return f"{line} ({location.reason})" if location.reason else line
+
+
 def pytest_sessionstart(session):
     recorder = session.config.stash.get(RECORDER_KEY, None)
     if recorder is not None:
         recorder.session = session
+        recorder.claim()
         if "cuda" in recorder.settings.devices:
             # Before anything else touches CUDA: context creation is paid once, not by the first benchmark.
             recorder.cuda_init_s = cuda_context_seconds()
@@ -128,19 +142,26 @@ def pytest_generate_tests(metafunc):
     for fixture, matrix in MATRICES.items():
         if fixture in metafunc.fixturenames:
             specs = matrix(settings.profile, settings.devices, settings.dataset)
-            metafunc.parametrize(fixture, [_param({**spec, "torch_threads": settings.torch_threads})
+            no_target = fixture == "accuracy_spec" and settings.accuracy_target is None
+            metafunc.parametrize(fixture, [_param({**spec, "torch_threads": settings.torch_threads},
+                                                  skip=NO_ACCURACY_TARGET if no_target else None)
                                            for spec in specs])
     if "transfer_case" in metafunc.fixturenames:
         metafunc.parametrize("transfer_case", [_transfer_param(case, settings)
                                                for case in profiles.transfer_cases(settings.profile)])
 
 
-def _param(spec: dict):
+NO_ACCURACY_TARGET = ("the synthetic set is not a learning task: time to accuracy needs MNIST or Fashion-MNIST "
+                      "(--dataset, --data-root) or an --accuracy-target")
+
+
+def _param(spec: dict, skip: str | None = None):
     try:
         config = profiles.build_config(spec)
     except ConfigError as exc:  # e.g. cuda on a CPU-only machine: a visible skip, with the reason
         return pytest.param(None, id=label_for(spec), marks=pytest.mark.skip(reason=str(exc)))
-    return pytest.param(config, id=config.label())
+    marks = [pytest.mark.skip(reason=skip)] if skip else []
+    return pytest.param(config, id=config.label(), marks=marks)
 
 
 def _transfer_param(case: dict, settings: BenchSettings):

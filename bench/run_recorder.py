@@ -6,16 +6,19 @@ session still leaves every completed result, marked partial.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from mnist_core.hardware import machine_summary
-from mnist_core.runfile import FORMAT_VERSION, SECTION, new_run_path, write_json_atomic
+from mnist_core.files import held_lock, write_json_atomic
+from mnist_core.runfile import FORMAT_VERSION, SECTION, claim_run_path, writer_lock
 from mnist_core.summary import outcome_lines, summary_table
 
 # parameter fixture -> the benchmark kind it feeds
@@ -56,6 +59,19 @@ class RunRecorder:
         self.interrupted = False  # set the moment Ctrl-C or SIGTERM arrives, before any file is written
         self.save_error: str | None = None  # why the run file could not be written, if it could not
         self._last_run: dict | None = None
+        self._saved_once = False
+        self._lock = contextlib.ExitStack()  # the writer lock, held from the claim to the end of the session
+
+    def claim(self) -> None:
+        """Claim this session's run file now, at the start: its own name, created exclusively, and the
+        writer lock that tells `latest_run` the file is still being written."""
+        try:
+            machine = machine_summary()
+            self.path = claim_run_path(self.settings.results_dir, machine.get("gpu_name") or machine["cpu_model"],
+                                       self.started_at)
+            self._lock.enter_context(held_lock(writer_lock(self.path)))
+        except OSError as exc:  # the folder was checked at start; it may still fail (disk full)
+            self.save_error = f"{type(exc).__name__}: {exc.strerror or exc}"
 
     # session state ----------------------------------------------------------------------
     def mark_interrupted(self) -> None:
@@ -145,23 +161,38 @@ class RunRecorder:
         if interrupted is None:
             interrupted = self.interrupted
         if self.path is None:
-            machine = machine_summary()
-            self.path = new_run_path(self.settings.results_dir, machine.get("gpu_name") or machine["cpu_model"],
-                                     self.started_at)
+            self.claim()
+            if self.path is None:
+                return
         self._last_run = self.run_json(complete, interrupted)
         try:
-            write_json_atomic(self.path, self._last_run)
+            write_json_atomic(self.path, self._last_run)  # replaces this session's own file only
         except OSError as exc:  # disk full, folder removed or made read-only mid-sweep: retried after the next one
             self.save_error = f"{type(exc).__name__}: {exc.strerror or exc}"
         else:
             self.save_error = None
+            self._saved_once = True
 
     def finish(self) -> None:
         complete, interrupted = self.final_state()
         self.save(complete=complete, interrupted=interrupted)
         self._finished = True
+        self._release()
         if self.path is not None and self.save_error is None and self.settings.write_report:
             self.report_dir = self._write_report()
+
+    def _release(self) -> None:
+        """The session is done with its file: drop the writer lock; an empty claim (nothing measured) goes."""
+        if self.path is None:
+            return
+        self._lock.close()
+        try:
+            writer_lock(self.path).unlink(missing_ok=True)
+            if not self._saved_once and self.save_error is None:
+                Path(self.path).unlink(missing_ok=True)
+                self.path = None
+        except OSError:  # the folder itself is gone or unwritable: that is reported as save_error already
+            pass
 
     def _write_report(self):
         try:

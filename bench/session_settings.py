@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mnist_core import faults, profiles
 from mnist_core.config import DEVICES
-from mnist_core.data import MnistData, load_dataset, spec_for
+from mnist_core.data import MnistData, check_name, load_dataset
 from mnist_core.errors import ConfigError
 
 
@@ -20,7 +20,7 @@ class BenchSettings:
     dataset: str
     data: MnistData
     results_dir: Path
-    accuracy_target: float  # fraction
+    accuracy_target: float | None  # fraction; None: no accuracy to reach (the synthetic set)
     write_report: bool
     torch_threads: int | None
 
@@ -28,18 +28,20 @@ class BenchSettings:
     def from_options(cls, option) -> BenchSettings:
         profile = profiles.get_profile(option.bench_profile)
         devices = parse_devices(option.devices)
-        spec_for(option.dataset)  # unknown dataset: fail before touching files
+        check_name(option.dataset)  # unknown dataset: fail before touching files
         faults.parse(os.environ.get(faults.ENV_VAR, ""))  # a typo in the test hook fails once, at start
         target = option.accuracy_target
-        if target is None:
-            target = profiles.ACCURACY_TARGETS[option.dataset] * 100
-        if not 0 < target <= 100:
+        if target is not None and not 0 < target <= 100:
             raise ConfigError(f"--accuracy-target {target:g} is not a percentage in (0, 100]; e.g. --accuracy-target 84")
         if option.torch_threads is not None and option.torch_threads < 1:
             raise ConfigError(f"--torch-threads {option.torch_threads} must be >= 1; e.g. --torch-threads=1")
         data = load_dataset(option.dataset, option.data_root, download=not option.no_download)
+        dataset = data.location.name
+        if target is None:
+            default = profiles.ACCURACY_TARGETS[dataset]
+            target = default * 100 if default is not None else None
         results_dir = writable_results_dir(option.results_dir)  # last: nothing is created unless all else is valid
-        return cls(profile, devices, option.dataset, data, results_dir, target / 100,
+        return cls(profile, devices, dataset, data, results_dir, target / 100 if target is not None else None,
                    not option.no_report, option.torch_threads)
 
 

@@ -9,7 +9,7 @@ from .devices import cuda_available
 from .errors import ConfigError
 
 DEVICES = ("cpu", "cuda")
-DATASETS = ("mnist", "fashion-mnist")
+DATASETS = ("mnist", "fashion-mnist", "synthetic")
 MODELS = ("mlp", "cnn")
 # dataloader: the tutorial's path; resident: whole split on the device as uint8;
 # resident-graph: resident with the whole step captured in one CUDA graph.

@@ -15,7 +15,8 @@ from .hardware import cores_available
 
 ENV_VAR = "MNIST_BENCH_PROFILE"
 DEFAULT_PROFILE = "default"
-ACCURACY_TARGETS = {"mnist": 0.95, "fashion-mnist": 0.84}
+# Validation accuracy each dataset reaches in a few epochs; the synthetic set is not a learning task to time.
+ACCURACY_TARGETS = {"mnist": 0.95, "fashion-mnist": 0.84, "synthetic": None}
 
 
 @dataclass(frozen=True)

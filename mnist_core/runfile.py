@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import os
 import re
-import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import OutputExistsError, RunFileError
+from .errors import RunFileError
+from .files import claim_new, is_locked, write_json_atomic
 
 FORMAT_VERSION = 1
 SECTION = "mnist_bench"
@@ -20,44 +21,34 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
 
 
-def new_run_path(results_dir: str | Path, machine: str, when: datetime | None = None) -> Path:
-    """results/run-<UTC time>-<machine>.json, with a counter added if that name is taken."""
-    when = when or datetime.now(timezone.utc)
-    results_dir = Path(results_dir)
+def _run_names(results_dir: Path, machine: str, when: datetime) -> Iterator[Path]:
+    """results/run-<UTC time>-<machine>.json, then the same name with -2, -3, ... added."""
     stem = f"run-{when:%Y%m%dT%H%M%SZ}-{slug(machine)}"
-    path = results_dir / f"{stem}.json"
-    counter = 2
-    while path.exists():
-        path = results_dir / f"{stem}-{counter}.json"
-        counter += 1
-    return path
+    yield results_dir / f"{stem}.json"
+    for counter in itertools.count(2):
+        yield results_dir / f"{stem}-{counter}.json"
 
 
-def write_json_atomic(path: str | Path, data: dict, *, overwrite: bool = True) -> Path:
-    """Write to a temporary file in the same folder, then rename: a crash never leaves half a file."""
-    path = Path(path)
-    if not overwrite and path.exists():
-        raise OutputExistsError(f"{path} already exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def claim_run_path(results_dir: str | Path, machine: str, when: datetime | None = None) -> Path:
+    """A new run file's name, created empty and exclusively: sessions started in the same second (on this
+    machine or on others writing to one shared folder) always get separate files."""
+    return claim_new(_run_names(Path(results_dir), machine, when or datetime.now(timezone.utc)))
+
+
+def writer_lock(run_path: str | Path) -> Path:
+    """The lock a session holds while it writes `run_path` (files.held_lock); the kernel drops it when the
+    session ends, however it ends."""
+    run_path = Path(run_path)
+    return run_path.parent / f".{run_path.name}.lock"
+
+
+def being_written(run_path: Path) -> bool:
+    """A claimed name not filled yet, or a file whose session still runs."""
     try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=1, default=_jsonable)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _jsonable(value):
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    return repr(value)
+        empty = run_path.stat().st_size == 0
+    except OSError:
+        return True
+    return empty or is_locked(writer_lock(run_path))
 
 
 REMEDY = "re-run the benchmarks (`pytest --benchmark-only`) or point at another run file"
@@ -229,7 +220,7 @@ def load_run(path: str | Path) -> dict:
 
 def run_files(results_dir: str | Path) -> list[Path]:
     """Run files under `results_dir` (recursively), oldest first: by the start time in the name, then
-    by the counter new_run_path adds when a name is taken (`…-2.json` sorts before `….json` by name)."""
+    by the counter claim_run_path adds when a name is taken (`…-2.json` sorts before `….json` by name)."""
     return sorted(Path(results_dir).rglob(RUN_GLOB), key=_started_then_counter)
 
 
@@ -245,7 +236,10 @@ def _started_then_counter(path: Path) -> tuple:
 
 
 def latest_run(results_dir: str | Path) -> Path:
+    """The newest run file written whole by a session that has ended (see being_written)."""
     runs = [p for p in run_files(results_dir) if "baselines" not in p.parts]
-    if not runs:
-        raise RunFileError(f"no runs under {results_dir}; run `pytest --benchmark-only` first or name a run file")
-    return runs[-1]
+    finished = [p for p in runs if not being_written(p)]
+    if not finished:
+        which = f"no finished runs ({len(runs)} still being written)" if runs else "no runs"
+        raise RunFileError(f"{which} under {results_dir}; run `pytest --benchmark-only` first or name a run file")
+    return finished[-1]

@@ -75,3 +75,13 @@ def test_wrong_image_size(tmp_path):
     (tmp_path / "img.gz").write_bytes(gzip.compress(payload))
     with pytest.raises(DatasetError, match="32x32, expected 28x28"):
         read_idx_images(tmp_path / "img.gz")
+
+
+def test_shipped_digits_are_the_published_files(mnist_t10k_dir):
+    import hashlib
+
+    # The md5 sums torchvision's MNIST.resources lists for the published test split.
+    published = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+                 "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
+    for name, md5 in published.items():
+        assert hashlib.md5((mnist_t10k_dir / name).read_bytes()).hexdigest() == md5

@@ -10,7 +10,8 @@ from conftest import interrupt_bench, run_bench, saved_runs
 from mnist_core.cli import main
 from mnist_core.config import BenchConfig
 from mnist_core.errors import OutputExistsError
-from mnist_core.runfile import SECTION, load_run, write_json_atomic
+from mnist_core.files import write_json_atomic
+from mnist_core.runfile import SECTION, load_run
 from mnist_core.telemetry import TELEMETRY_KEYS
 from mnist_core.workload import build_workload
 
@@ -204,3 +205,24 @@ def test_cuda_that_fails_to_start_is_an_unknown_init_time_not_a_crash(monkeypatc
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)  # started earlier: time unknown
     monkeypatch.setattr(torch.cuda, "init", lambda: pytest.fail("must not start CUDA again"))
     assert devices.cuda_context_seconds() is None
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask(tmp_path, mask, mode):
+    """Run files, baselines and reports get the mode any program's files get under the user's umask."""
+    import os
+
+    from mnist_core.files import held_lock
+    from mnist_core.runfile import claim_run_path
+
+    old = os.umask(mask)
+    try:
+        claimed = claim_run_path(tmp_path, "AMD EPYC")
+        written = write_json_atomic(claimed, {"a": 1})
+        exclusive = write_json_atomic(tmp_path / "baseline.json", {"a": 1}, overwrite=False)
+        with held_lock(tmp_path / ".lock"):
+            pass
+    finally:
+        os.umask(old)
+    for path in (claimed, written, exclusive, tmp_path / ".lock"):
+        assert path.stat().st_mode & 0o777 == mode, path

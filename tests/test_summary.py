@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from mnist_core.commands.info import _rows
+from mnist_core.commands.info import _dataset_rows, _machine_rows
 from mnist_core.data import DatasetLocation, MnistData
 from mnist_core.frame import run_frame
 from mnist_core.summary import comparison, outcome_lines, summary_table
@@ -59,7 +59,7 @@ def test_info_rows_with_a_gpu():
                "gpu_cuda_driver": "13.0", "cuda_version": "12.8", "torch_version": "2.11.0", "torchvision_version": "0.26.0"}
     location = DatasetLocation("mnist", "/data/MNIST/raw", "downloaded", True)
     data = MnistData(*[[0] * n for n in (60_000, 60_000, 10_000, 10_000)], location)
-    rows = dict(_rows(machine, data))
+    rows = dict([*_machine_rows(machine), *_dataset_rows(data)])
     # The driver's CUDA beside the driver; torch's own CUDA build on the torch line.
     assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65 (CUDA 13.0)"
     assert rows["torch"] == "2.11.0 (CUDA build 12.8)"

@@ -3,7 +3,7 @@ import torch
 
 from mnist_core.config import BenchConfig
 from mnist_core.data import DatasetLocation, MnistData
-from mnist_core.loaders import ResidentLoader
+from mnist_core.loaders import ResidentLoader, make_dataloader
 from mnist_core.models import MnistCNN, MnistMLP, build_model, parameter_count
 from mnist_core.pipeline import prepare_torch, holdout_loader, train_loader, train_split, val_loader
 from mnist_core.train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
@@ -26,23 +26,51 @@ def test_models_have_the_published_shapes():
     assert parameter_count(build_model("mlp", hidden_width=64)) == 784 * 64 + 64 + 64 * 10 + 10
 
 
-def test_fashion_mnist_resident_and_dataloader_agree(fashion):
-    resident = train_and_test(BenchConfig(dataset="fashion-mnist", loader="resident").collapsed(), fashion, 3)
-    dataloader = train_and_test(BenchConfig(dataset="fashion-mnist", loader="dataloader").collapsed(), fashion, 3)
-    assert resident >= 0.80
-    assert abs(dataloader - resident) <= 0.02
+def test_same_sample_order_gives_the_same_weights_through_either_pipeline(fashion):
+    """What must hold between the two pipelines: fed the same samples in the same order, the same model
+    ends with the same weights (float tolerance), because both hand the step bit-identical batches.
+    Their usual runs differ only in sample order, so their accuracies differ by chance, not by pipeline."""
+    order = torch.randperm(len(fashion.train_labels), generator=torch.Generator().manual_seed(0))[:12_800]
+    dataloader = make_dataloader(fashion.train_images, fashion.train_labels, order, device=CPU, batch_size=128,
+                                 shuffle=False, num_workers=0, pin_memory=False, non_blocking=False, seed=0)
+    resident = ResidentLoader.from_host(fashion.train_images, fashion.train_labels, order, device=CPU,
+                                        batch_size=128, shuffle=False, seed=0)
+    weights = []
+    for batches in (dataloader, resident):
+        torch.manual_seed(0)
+        model = build_model("mlp")
+        train_epoch(model, make_optimizer(model, 0.5, CPU), batches, CPU)
+        weights.append(model.state_dict())
+    for name in weights[0]:
+        torch.testing.assert_close(weights[0][name], weights[1][name], msg=name)
 
 
-def test_real_handwritten_digits(mnist_t10k):
+@pytest.mark.parametrize("loader", ["dataloader", "resident"])
+def test_each_pipeline_reaches_its_own_accuracy_target(fashion, loader, test_seed):
+    """Seed-bound: the tutorial MLP reaches 0.80 validation accuracy on Fashion-MNIST within 6 epochs through
+    either pipeline. At the tutorial's lr 0.5 one epoch's accuracy swings by up to 9 points, so the test asks
+    for the first epoch at the target, not for the last epoch's value (measured: by epoch 4 at the latest over
+    seeds 0-5 and 1 or 2 torch threads; see the README's test notes)."""
+    config = BenchConfig(dataset="fashion-mnist", loader=loader, num_workers=0, seed=test_seed).collapsed()
+    prepare_torch(config)
+    split = train_split(config, fashion)
+    model = build_model(config.model)
+    result = time_to_accuracy(0.80, 6, model, make_optimizer(model, config.lr, CPU),
+                              train_loader(config, fashion, split), val_loader(config, fashion, split), CPU)
+    assert result.reached, [round(record.val.accuracy, 3) for record in result.history]
+
+
+def test_real_handwritten_digits(mnist_t10k, test_seed):
+    """Seed-bound: 8 epochs on 8,000 real digits reach 0.90 on the other 2,000 (see the README's test notes)."""
     images, labels = mnist_t10k
     location = DatasetLocation("mnist", "mnist-t10k", "given", False)
     data = MnistData(images[:8000], labels[:8000], images[8000:], labels[8000:], location)
-    config = BenchConfig(loader="resident", batch_size=64).collapsed()
+    config = BenchConfig(loader="resident", batch_size=64, seed=test_seed).collapsed()
     prepare_torch(config)
     model = build_model("mlp")
     optimizer = make_optimizer(model, config.lr, CPU)
     train = ResidentLoader.from_host(data.train_images, data.train_labels, torch.arange(8000), device=CPU,
-                                     batch_size=64, shuffle=True, seed=0)
+                                     batch_size=64, shuffle=True, seed=test_seed)
     for _ in range(8):
         train_epoch(model, optimizer, train, CPU)
     assert evaluate(model, holdout_loader(config, data), CPU).accuracy >= 0.90
@@ -58,8 +86,9 @@ def test_epoch_stats_are_numbers(fashion):
     assert 0 < stats.loss < 2.3 and 0.1 < stats.accuracy <= 1
 
 
-def test_time_to_accuracy_stops_at_target(fashion):
-    config = BenchConfig(dataset="fashion-mnist", loader="resident").collapsed()
+def test_time_to_accuracy_stops_at_target(fashion, test_seed):
+    """Seed-bound: 0.75 validation accuracy within 4 epochs (see the README's test notes)."""
+    config = BenchConfig(dataset="fashion-mnist", loader="resident", seed=test_seed).collapsed()
     prepare_torch(config)
     split = train_split(config, fashion)
     model = build_model("mlp")
@@ -72,7 +101,7 @@ def test_time_to_accuracy_stops_at_target(fashion):
         time_to_accuracy(84, 1, model, None, [], [], CPU)
 
 
-def test_same_seed_same_first_epoch_loss(fashion):
+def test_same_seed_same_first_epoch_loss(fashion, test_seed):
     def first_epoch_loss(seed):
         config = BenchConfig(dataset="fashion-mnist", loader="dataloader", num_workers=0, seed=seed).collapsed()
         prepare_torch(config)
@@ -80,8 +109,8 @@ def test_same_seed_same_first_epoch_loss(fashion):
         model = build_model("mlp")
         return train_epoch(model, make_optimizer(model, config.lr, CPU), train_loader(config, fashion, split), CPU).loss
 
-    assert first_epoch_loss(3) == pytest.approx(first_epoch_loss(3), abs=1e-6)
-    assert first_epoch_loss(3) != pytest.approx(first_epoch_loss(4), abs=1e-6)
+    assert first_epoch_loss(test_seed) == pytest.approx(first_epoch_loss(test_seed), abs=1e-6)
+    assert first_epoch_loss(test_seed) != pytest.approx(first_epoch_loss(test_seed + 1), abs=1e-6)
 
 
 def test_accuracy_warm_up_leaves_the_model_and_random_state_alone(fashion):

@@ -5,14 +5,20 @@ from __future__ import annotations
 from rich.table import Table
 
 from ..config import BenchConfig
-from ..data import SPECS, load_dataset
+from ..data import DATASET_NAMES, MnistData, load_dataset
+from ..errors import DatasetError
 from ..hardware import machine_summary
 from .output import command_console
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("info", help="show hardware, versions and the dataset found")
-    parser.add_argument("--dataset", choices=sorted(SPECS), default="mnist", help="dataset to look for (default: %(default)s)")
+    parser = subparsers.add_parser(
+        "info", help="show the hardware, versions and the dataset a benchmark session would use",
+        description="Show the CPU, GPU, driver, torch and the dataset a benchmark session would use, and why that "
+                    "dataset. The hardware is shown even when no dataset is found.")
+    parser.add_argument("--dataset", choices=DATASET_NAMES, default=None,
+                        help="dataset to look for (default: MNIST, else an installed Fashion-MNIST, else the "
+                             "synthetic set)")
     parser.add_argument("--data-root", default=None, help="folder holding the IDX files (default: ./data, download, then the Debian location)")
     parser.add_argument("--no-download", action="store_true", help="never try to download the dataset")
     parser.add_argument("--device", default="cpu", help="device a run would use: cpu or cuda (default: %(default)s)")
@@ -23,21 +29,27 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     # Validate the run settings before touching the files, so a bad flag fails fast.
-    config = BenchConfig(device=args.device, dataset=args.dataset, batch_size=args.batch_size,
+    config = BenchConfig(device=args.device, dataset=args.dataset or "mnist", batch_size=args.batch_size,
                          num_workers=args.num_workers)
-    data = load_dataset(args.dataset, args.data_root, download=not args.no_download)
     machine = machine_summary()
+    try:
+        data, problem = load_dataset(args.dataset, args.data_root, download=not args.no_download), None
+    except DatasetError as exc:
+        data, problem = None, exc
     table = Table(title="mnist-bench info", show_header=False)
     table.add_column("what", style="bold")
-    table.add_column("value")
-    for label, value in _rows(machine, data):
+    table.add_column("value", overflow="fold")
+    for label, value in [*_machine_rows(machine), *_dataset_rows(data)]:
         table.add_row(label, value)
-    table.add_row("run settings", config.collapsed().label())
+    if data is not None:
+        table.add_row("run settings", config.replace(dataset=data.location.name).collapsed().label())
     command_console().print(table)
+    if problem is not None:
+        raise problem  # the hardware is shown; the dataset problem is the one-line error, exit 2
     return 0
 
 
-def _rows(machine: dict, data) -> list[tuple[str, str]]:
+def _machine_rows(machine: dict) -> list[tuple[str, str]]:
     cpu = (f"{machine['cpu_model']} ({machine['cpu_cores_available']} of {machine['cpu_cores']} cores available, "
            f"torch threads {machine['torch_threads']})")
     if machine["gpu_name"]:
@@ -45,13 +57,22 @@ def _rows(machine: dict, data) -> list[tuple[str, str]]:
                f"driver {machine['gpu_driver'] or 'unknown'} (CUDA {machine['gpu_cuda_driver'] or 'unknown'})")
     else:
         gpu = "no CUDA GPU"
-    location = data.location
     return [
         ("CPU", cpu),
         ("GPU", gpu),
         ("torch", f"{machine['torch_version']} (CUDA build {machine['cuda_version'] or 'none'})"),
         ("torchvision", machine["torchvision_version"]),
-        ("dataset", f"{location.name} at {location.path}"),
-        ("source", f"{location.source} ({'downloaded now' if location.downloaded else 'not downloaded'})"),
-        ("splits", f"train {data.sizes['train']:,}, test {data.sizes['test']:,} images of 28x28, files validated"),
     ]
+
+
+def _dataset_rows(data: MnistData | None) -> list[tuple[str, str]]:
+    if data is None:
+        return [("dataset", "not found (see the error below for how to get one)")]
+    location = data.location
+    rows = [("dataset", f"{location.name}" + (f" at {location.path}" if location.path else " (generated here)")),
+            ("source", f"{location.source} ({'downloaded now' if location.downloaded else 'not downloaded'})")]
+    if location.reason:
+        rows.append(("why this dataset", location.reason))
+    rows.append(("splits", f"train {data.sizes['train']:,}, test {data.sizes['test']:,} images of 28x28"
+                           + (", files validated" if location.path else "")))
+    return rows

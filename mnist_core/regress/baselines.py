@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import BaselineError, RunFileError
-from ..runfile import load_run, write_json_atomic
+from ..files import write_json_atomic
+from ..runfile import load_run
 from .hardware_key import describe, hardware_key, key_differences, key_slug
 
 BASELINE_SECTION = "mnist_bench_baseline"

@@ -1,5 +1,8 @@
 """Writing a report folder: checked inputs first, everything rendered into a staging folder,
-then moved into place, so a bad input or a crash never leaves a half-written or overwritten report."""
+then moved into place, so a bad input or a crash never leaves a half-written or overwritten report.
+
+Two reports written into one folder at once are serialised by a lock beside the folder: the second
+either replaces the first whole (--force) or stops with "already holds a report"; never a mix of both."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MnistBenchError, OutputExistsError
+from ..files import file_mode, folder_mode, held_lock
 from .model import Report
 from .plots import PLOT_FILES, save_png
 
@@ -56,7 +60,10 @@ def write_files(out_dir: Path, texts: dict[str, str], figures: dict, force: bool
             (staging / name).write_text(text, encoding="utf-8")
         for name, figure in figures.items():
             save_png(figure, staging / name)
-        _publish(staging, out_dir, force)
+        for path in staging.iterdir():
+            os.chmod(path, file_mode())
+        with held_lock(out_dir.parent):  # the parent folder itself: no lock file left behind
+            _publish(staging, out_dir, force)
     except OSError as exc:
         raise ReportWriteError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
     finally:
@@ -65,22 +72,14 @@ def write_files(out_dir: Path, texts: dict[str, str], figures: dict, force: bool
                          tuple(out_dir / name for name in PLOT_FILES if name in figures))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _publish(staging: Path, out_dir: Path, force: bool) -> None:
+    """Under the folder's lock: a new folder appears whole in one rename; an existing one is checked again
+    (another writer may have filled it since the first check) and its report files replaced."""
     if not out_dir.exists():
-        try:
-            os.rename(staging, out_dir)  # one step: the folder appears complete
-            os.chmod(out_dir, 0o777 & ~_umask())  # mkdtemp made it private
-            return
-        except OSError:
-            if not out_dir.is_dir():
-                raise
-            check_out_dir(out_dir, force)  # someone made it meanwhile: same rule as before
+        os.chmod(staging, folder_mode())  # mkdtemp made it private
+        os.rename(staging, out_dir)
+        return
+    check_out_dir(out_dir, force)
     written = {path.name for path in staging.iterdir()}
     for name in REPORT_FILES:  # a plot the new report does not have must not linger from the old one
         if name not in written and (out_dir / name).exists():
