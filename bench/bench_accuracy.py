@@ -1,9 +1,9 @@
 """Time-to-accuracy of the tutorial MLP: CPU vs GPU, dataloader vs resident (one timed run each)."""
 
 from bench.timing import gpu_for, telemetry_during
-from mnist_core.accuracy import accuracy_row, prepare_time_to_accuracy
-from mnist_core.devices import release_on_failure
-from mnist_core.telemetry import reset_torch_peak
+from mnist_core.measure.accuracy import accuracy_row, prepare_time_to_accuracy
+from mnist_core.core.devices import release_on_failure
+from mnist_core.measure.telemetry import reset_torch_peak
 
 
 def test_time_to_accuracy(benchmark, accuracy_spec, bench_settings, gpu):

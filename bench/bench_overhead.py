@@ -3,10 +3,10 @@
 import warnings
 
 from bench.timing import measure_throughput
-from mnist_core.devices import release_on_failure
-from mnist_core.overhead import BareLoop
-from mnist_core.overhead_check import overhead_row
-from mnist_core.records import samples_per_s_rounds
+from mnist_core.core.devices import release_on_failure
+from mnist_core.measure.bare_loop import BareLoop
+from mnist_core.measure.overhead_check import overhead_row
+from mnist_core.runs.records import samples_per_s_rounds
 
 
 def test_suite_overhead(benchmark, overhead_spec, bench_settings, gpu):

@@ -1,9 +1,9 @@
 """Host-to-device copy bandwidth: pageable vs pinned source, blocking vs non_blocking (CUDA only)."""
 
 from bench.timing import telemetry_during, warmup_min_s
-from mnist_core.telemetry import pcie_theoretical_gb_s, reset_torch_peak
-from mnist_core.transfer import build_transfer, transfer_row
-from mnist_core.workload import warm_up
+from mnist_core.measure.telemetry import pcie_theoretical_gb_s, reset_torch_peak
+from mnist_core.measure.transfer import build_transfer, transfer_row
+from mnist_core.measure.workload import warm_up
 
 
 def test_h2d_copy(benchmark, transfer_case, bench_settings, gpu):

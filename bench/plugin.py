@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core import profiles
-from mnist_core.config import label_for
-from mnist_core.data import DATASET_NAMES
+from mnist_core.measure import profiles
+from mnist_core.core.config import label_for
+from mnist_core.core.data import DATASET_NAMES
 from mnist_core.errors import ConfigError, MnistBenchError
-from mnist_core.nvml import NvmlGpu
-from mnist_core.devices import cuda_available, cuda_context_seconds
-from mnist_core.hardware import machine_summary
-from mnist_core.runfile import SECTION
+from mnist_core.measure.nvml import NvmlGpu
+from mnist_core.core.devices import cuda_available, cuda_context_seconds
+from mnist_core.measure.hardware import machine_summary
+from mnist_core.runs.runfile import SECTION
 
 from bench.run_recorder import RunRecorder
 from bench.session_settings import BenchSettings

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mnist_core.hardware import machine_summary
-from mnist_core.files import held_lock, write_json_atomic
-from mnist_core.runfile import FORMAT_VERSION, SECTION, claim_run_path, writer_lock
-from mnist_core.summary import outcome_lines, summary_table
+from mnist_core.measure.hardware import machine_summary
+from mnist_core.runs.files import held_lock, write_json_atomic
+from mnist_core.runs.runfile import FORMAT_VERSION, SECTION, claim_run_path, writer_lock
+from mnist_core.report.summary import outcome_lines, summary_table
 
 # parameter fixture -> the benchmark kind it feeds
 PARAM_FIXTURES = {"train_spec": "train", "loader_spec": "loader", "accuracy_spec": "accuracy",
@@ -211,7 +211,7 @@ class RunRecorder:
     def print_summary(self, terminalreporter) -> None:
         if self.path is None:
             return
-        from mnist_core.runfile import load_run
+        from mnist_core.runs.runfile import load_run
 
         if self.save_error is None:
             run = load_run(self.path)

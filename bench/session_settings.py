@@ -7,9 +7,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_core import faults, profiles
-from mnist_core.config import DEVICES
-from mnist_core.data import MnistData, check_name, load_dataset
+from mnist_core.measure import faults, profiles
+from mnist_core.core.config import DEVICES
+from mnist_core.core.data import MnistData, check_name, load_dataset
 from mnist_core.errors import ConfigError
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from mnist_core import faults
-from mnist_core.devices import release_on_failure
-from mnist_core.records import throughput_row
-from mnist_core.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, torch_memory_mib
-from mnist_core.workload import build_workload
+from mnist_core.measure import faults
+from mnist_core.core.devices import release_on_failure
+from mnist_core.runs.records import throughput_row
+from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, torch_memory_mib
+from mnist_core.measure.workload import build_workload
 
 
 def gpu_for(config, gpu):

@@ -1,11 +1,11 @@
 """mnist-bench: the shared MNIST training core behind the benchmarks, reports and checks."""
 
-from .config import BenchConfig
-from .data import DatasetLocation, MnistData, load_dataset
-from .devices import get_default_device, sync, to_device
-from .errors import ConfigError, DatasetError, MnistBenchError, RunFileError
-from .models import MnistCNN, MnistMLP, build_model
-from .train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import DatasetLocation, MnistData, load_dataset
+from mnist_core.core.devices import get_default_device, sync, to_device
+from mnist_core.errors import ConfigError, DatasetError, MnistBenchError, RunFileError
+from mnist_core.core.models import MnistCNN, MnistMLP, build_model
+from mnist_core.core.train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
 
 __version__ = "0.1.0"
 

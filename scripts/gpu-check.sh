@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 export PYTHONPATH=$PWD MNIST_BENCH_FASHION_DIR=$DATA_ROOT PYTHONUNBUFFERED=1
 
 { nvidia-smi; nvidia-smi -q | grep -iA4 "PCI$\|Link"; } > "$OUT/nvidia-smi.txt" 2>&1
-"$PYTHON" -m mnist_core.cli info --dataset fashion-mnist --data-root "$DATA_ROOT" > "$OUT/info.txt" 2>&1
+"$PYTHON" -m mnist_core.commands.cli info --dataset fashion-mnist --data-root "$DATA_ROOT" > "$OUT/info.txt" 2>&1
 
 # CUDA paths for real: graph vs eager agreement, no host sync, memory released between configs.
 timeout "$CUDA_TESTS_TIMEOUT_S" "$PYTHON" -m pytest tests -m cuda -rs -q -p no:cacheprovider > "$OUT/cuda-tests.txt" 2>&1

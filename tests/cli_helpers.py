@@ -1,6 +1,6 @@
 """Running `mnist-bench` in-process and checking its one-line errors."""
 
-from mnist_core.cli import main
+from mnist_core.commands.cli import main
 
 
 def run_cli(capsys, *args):

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_core.data import load_dataset, resolve
+from mnist_core.core.data import load_dataset, resolve
 from mnist_core.errors import DatasetError
-from mnist_core.idx import read_idx_pair
+from mnist_core.core.idx import read_idx_pair
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import copy
 
-from mnist_core.config import label_for
-from mnist_core.profiles import transfer_label
-from mnist_core.runfile import FORMAT_VERSION, SECTION
+from mnist_core.core.config import label_for
+from mnist_core.measure.profiles import transfer_label
+from mnist_core.runs.runfile import FORMAT_VERSION, SECTION
 
 GPU_NAME = "NVIDIA H100 80GB HBM3"
 PCIE_GB_S = 3.938 * 16  # gen5 x16

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import FASHION_DIR, REPO_ROOT, cpu_session_env
-from mnist_core.runfile import SECTION, claim_run_path, load_run
-from mnist_core.telemetry import TELEMETRY_KEYS
+from mnist_core.runs.runfile import SECTION, claim_run_path, load_run
+from mnist_core.measure.telemetry import TELEMETRY_KEYS
 
 THROUGHPUT_KEYS = ("samples_per_s", "samples_per_s_rounds", "device", "model", "loader", "batch_size",
                    "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s", "reference")
@@ -119,7 +119,7 @@ def test_run_files_never_overwrite(tmp_path):
 def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     import os
 
-    from mnist_core.runfile import latest_run, run_files
+    from mnist_core.runs.runfile import latest_run, run_files
 
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     earlier = claim_run_path(tmp_path, "AMD EPYC", datetime(2026, 1, 2, 3, 4, 4, tzinfo=timezone.utc))
@@ -177,8 +177,8 @@ def test_data_root_without_files(tmp_path):
 
 
 def test_latest_run_skips_a_claim_and_a_run_still_being_written(tmp_path):
-    from mnist_core.files import held_lock
-    from mnist_core.runfile import latest_run, writer_lock
+    from mnist_core.runs.files import held_lock
+    from mnist_core.runs.runfile import latest_run, writer_lock
 
     finished = claim_run_path(tmp_path, "AMD EPYC", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
     finished.write_text("{}")

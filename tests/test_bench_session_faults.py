@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import REPO_ROOT, bench_command, cpu_session_env, interrupt_bench, run_bench, saved_runs
-from mnist_core.runfile import SECTION, load_run
+from mnist_core.runs.runfile import SECTION, load_run
 
 
 # --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core.cli import EXIT_INTERNAL, main
+from mnist_core.commands.cli import EXIT_INTERNAL, main
 from mnist_core.regress.baselines import baseline_path, save_baseline
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.hardware_key import hardware_key
 from mnist_core.regress.measured import CONFIG_FIELDS, TRANSFER_FIELDS, outcome_key, run_benchmarks, transfer_name
 from mnist_core.regress.verdicts import MISSING
-from mnist_core.runfile import CONFIG_KEYS, FORMAT_VERSION, SECTION, TRANSFER_KEYS, load_run, write_json_atomic
-from mnist_core.transfer import build_transfer
+from mnist_core.runs.runfile import CONFIG_KEYS, FORMAT_VERSION, SECTION, TRANSFER_KEYS, load_run, write_json_atomic
+from mnist_core.measure.transfer import build_transfer
 from cli_helpers import assert_one_line_error, run_cli
 from report_data import gpu_run, throughput_bench, transfer_bench
 

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from mnist_core.data import FILES
-from mnist_core.idx import write_idx_images, write_idx_labels
+from mnist_core.core.data import FILES
+from mnist_core.core.idx import write_idx_images, write_idx_labels
 
 from cli_helpers import assert_one_line_error, run_cli
 from test_data import write_small_dataset
@@ -66,14 +66,14 @@ def test_count_mismatch(capsys, broken_root, mnist_t10k):
     (["--dataset", "cifar"], "invalid choice: 'cifar'"),
 ])
 def test_bad_settings(capsys, args, fragment, monkeypatch):
-    monkeypatch.setattr("mnist_core.config.cuda_available", lambda: False)
+    monkeypatch.setattr("mnist_core.core.config.cuda_available", lambda: False)
     code, _, err = run_info(capsys, *args)
     assert_one_line_error(code, err, fragment)
 
 
 def test_console_script_exit_code_and_debug(tmp_path):
     """The real entry point: exit 2 and one line; --debug shows the traceback."""
-    command = [sys.executable, "-m", "mnist_core.cli", "info", "--data-root", str(tmp_path / "nope")]
+    command = [sys.executable, "-m", "mnist_core.commands.cli", "info", "--data-root", str(tmp_path / "nope")]
     plain = subprocess.run(command, capture_output=True, text=True)
     assert plain.returncode == 2 and plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
     debug = subprocess.run(command[:3] + ["--debug"] + command[3:], capture_output=True, text=True)

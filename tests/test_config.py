@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from mnist_core.config import BenchConfig
+from mnist_core.core.config import BenchConfig
 from mnist_core.errors import ConfigError
 
 
@@ -23,7 +23,7 @@ def test_invalid_fields_are_named(changes, message):
 
 
 def test_cuda_without_gpu(monkeypatch):
-    monkeypatch.setattr("mnist_core.config.cuda_available", lambda: False)
+    monkeypatch.setattr("mnist_core.core.config.cuda_available", lambda: False)
     with pytest.raises(ConfigError, match="device='cuda' but no CUDA GPU"):
         BenchConfig(device="cuda")
 

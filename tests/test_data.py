@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from conftest import DEBIAN_FASHION_DIR
-from mnist_core import data as data_module
-from mnist_core.data import FILES, load_dataset, resolve
+from mnist_core.core import data as data_module
+from mnist_core.core.data import FILES, load_dataset, resolve
 from mnist_core.errors import DatasetError
-from mnist_core.idx import write_idx_images, write_idx_labels
+from mnist_core.core.idx import write_idx_images, write_idx_labels
 
 
 def write_small_dataset(folder, digits, gz=True):
@@ -118,7 +118,7 @@ def test_mnist_named_explicitly_is_never_replaced(tmp_path, monkeypatch, mnist_t
 
 
 def test_synthetic_set_is_the_same_on_every_machine():
-    from mnist_core.synthetic import synthetic_digest
+    from mnist_core.core.synthetic import synthetic_digest
 
     # Pinned: integer hashing only, so any machine, numpy or torch version gives these bytes.
     assert synthetic_digest() == "4a04a3186e69ea7851eee58c028cb324c59b93cd96cd56ce26829659868ebf4d"

@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from mnist_core.config import BenchConfig
+from mnist_core.core.config import BenchConfig
 from mnist_core.errors import ConfigError
-from mnist_core.graph import CudaGraphTrainer, EpochOrder, gathered_train_step
-from mnist_core.loaders import ResidentLoader, normalise_uint8
-from mnist_core.models import build_model
-from mnist_core.pipeline import holdout_loader, prepare_torch, train_loader, train_split
-from mnist_core.train import evaluate, make_optimizer, train_step
-from mnist_core.workload import build_workload
+from mnist_core.core.graph import CudaGraphTrainer, EpochOrder, gathered_train_step
+from mnist_core.core.loaders import ResidentLoader, normalise_uint8
+from mnist_core.core.models import build_model
+from mnist_core.core.pipeline import holdout_loader, prepare_torch, train_loader, train_split
+from mnist_core.core.train import evaluate, make_optimizer, train_step
+from mnist_core.measure.workload import build_workload
 
 
 def make_trainer(images, labels, batch_size=128, device="cpu"):

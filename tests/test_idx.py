@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mnist_core.errors import DatasetError
-from mnist_core.idx import (read_idx_images, read_idx_labels, read_idx_pair, write_idx_images,
+from mnist_core.core.idx import (read_idx_images, read_idx_labels, read_idx_pair, write_idx_images,
                             write_idx_labels)
 
 

@@ -3,9 +3,9 @@ import multiprocessing
 import pytest
 import torch
 
-from mnist_core.data import MnistData
-from mnist_core.devices import to_device
-from mnist_core.loaders import ResidentLoader, close_loader, make_dataloader, split_indices
+from mnist_core.core.data import MnistData
+from mnist_core.core.devices import to_device
+from mnist_core.core.loaders import ResidentLoader, close_loader, make_dataloader, split_indices
 
 CPU = torch.device("cpu")
 

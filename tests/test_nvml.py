@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fake_nvml import MIB, FakeNvml
 
-from mnist_core import nvml
-from mnist_core.nvml import NvmlGpu
+from mnist_core.measure import nvml
+from mnist_core.measure.nvml import NvmlGpu
 
 READINGS = (
     "name",

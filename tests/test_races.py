@@ -18,8 +18,8 @@ import pytest
 
 from conftest import REPO_ROOT, bench_command, cpu_session_env, saved_runs
 from mnist_core.errors import OutputExistsError
-from mnist_core.files import write_json_atomic
-from mnist_core.runfile import SECTION, claim_run_path, load_run
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.runfile import SECTION, claim_run_path, load_run
 
 SAME_SECOND = datetime(2026, 11, 30, 5, 26, 22, tzinfo=timezone.utc)
 SAVED = re.compile(r"mnist-bench run \(complete\) saved to (\S+\.json)")
@@ -88,12 +88,13 @@ def test_eight_sessions_started_at_once_keep_eight_runs(tmp_path, fashion_dir):
 
 
 def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mnist_core.cli", *args], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "mnist_core.commands.cli", *args], cwd=REPO_ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=cpu_session_env())
 
 
 def _finish(processes) -> list[tuple[int, str, str]]:
-    return [(process.returncode, *process.communicate(timeout=300)) for process in processes]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    return [(process.returncode, *output) for process, output in zip(processes, outputs)]
 
 
 @pytest.mark.slow

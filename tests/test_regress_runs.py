@@ -28,7 +28,7 @@ from conftest import run_bench, saved_runs
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.rules import HOLDS, VIOLATED, check_rules
 from mnist_core.regress.verdicts import REGRESSED
-from mnist_core.runfile import load_run, write_json_atomic
+from mnist_core.runs.runfile import load_run, write_json_atomic
 from cli_helpers import assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.slow

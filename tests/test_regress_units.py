@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from mnist_core.config import BenchConfig
+from mnist_core.core.config import BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
 from mnist_core.regress import ranktest
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
@@ -18,7 +18,7 @@ from mnist_core.regress.hardware_key import hardware_key, key_differences, key_s
 from mnist_core.regress.measured import CONFIG_FIELDS, run_benchmarks
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, UNCLEAR, VIOLATED, check_rules
 from mnist_core.regress.verdicts import IMPROVED, MISSING, NEW, REGRESSED, UNCHANGED, judge
-from mnist_core.runfile import write_json_atomic
+from mnist_core.runs.runfile import write_json_atomic
 from cli_helpers import assert_one_line_error, run_cli
 
 FAST, SLOW = [100.0, 101.0, 102.0], [80.0, 81.0, 82.0]

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from conftest import interrupt_bench, run_bench, saved_runs
-from mnist_core.cli import main
-from mnist_core.config import BenchConfig
+from mnist_core.commands.cli import main
+from mnist_core.core.config import BenchConfig
 from mnist_core.errors import OutputExistsError
-from mnist_core.files import write_json_atomic
-from mnist_core.runfile import SECTION, load_run
-from mnist_core.telemetry import TELEMETRY_KEYS
-from mnist_core.workload import build_workload
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.runfile import SECTION, load_run
+from mnist_core.measure.telemetry import TELEMETRY_KEYS
+from mnist_core.measure.workload import build_workload
 
 FAULTS = "oom@model=cnn;worker_error@loader=dataloader,num_workers=2;nvml_error@loader=resident"
 
@@ -177,7 +177,7 @@ def test_gpu_memory_released_between_configurations(fashion):
 def test_a_failing_configuration_does_not_keep_its_tensors_alive():
     import weakref
 
-    from mnist_core.devices import release_on_failure
+    from mnist_core.core.devices import release_on_failure
 
     def build_and_fail():
         batch = torch.ones(1024, 784)  # stands in for a configuration's device tensors
@@ -193,7 +193,7 @@ def test_a_failing_configuration_does_not_keep_its_tensors_alive():
 
 
 def test_cuda_that_fails_to_start_is_an_unknown_init_time_not_a_crash(monkeypatch):
-    from mnist_core import devices
+    from mnist_core.core import devices
 
     def broken_init():
         raise RuntimeError("CUDA driver initialization failed")
@@ -212,8 +212,8 @@ def test_written_files_follow_the_umask(tmp_path, mask, mode):
     """Run files, baselines and reports get the mode any program's files get under the user's umask."""
     import os
 
-    from mnist_core.files import held_lock
-    from mnist_core.runfile import claim_run_path
+    from mnist_core.runs.files import held_lock
+    from mnist_core.runs.runfile import claim_run_path
 
     old = os.umask(mask)
     try:

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from mnist_core.report import MARKDOWN
-from mnist_core.runfile import SECTION, load_run
+from mnist_core.runs.runfile import SECTION, load_run
 from cli_helpers import assert_one_line_error, run_cli
 
 

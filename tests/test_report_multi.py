@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from mnist_core.cli import main
+from mnist_core.commands.cli import main
 from mnist_core.report import MARKDOWN, report_frame, report_tables, write_report
 from mnist_core.report.formatting import rate
-from mnist_core.runfile import load_run
+from mnist_core.runs.runfile import load_run
 
 from report_data import relabelled
 

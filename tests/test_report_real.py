@@ -9,11 +9,11 @@ import shutil
 import pandas as pd
 import pytest
 
-from mnist_core.cli import main
+from mnist_core.commands.cli import main
 from mnist_core.report import CSV, HTML, MARKDOWN, report_frame, report_tables, write_report
 from mnist_core.report.formatting import rate, seconds
 from mnist_core.report.plots import THROUGHPUT_PNG, TRANSFER_PNG
-from mnist_core.runfile import load_run
+from mnist_core.runs.runfile import load_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,9 +7,9 @@ import pandas as pd
 from rich.console import Console
 
 from mnist_core.commands.info import _dataset_rows, _machine_rows
-from mnist_core.data import DatasetLocation, MnistData
-from mnist_core.frame import run_frame
-from mnist_core.summary import comparison, outcome_lines, summary_table
+from mnist_core.core.data import DatasetLocation, MnistData
+from mnist_core.runs.frame import run_frame
+from mnist_core.report.summary import comparison, outcome_lines, summary_table
 
 from report_data import GPU_NAME, gpu_run
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from fake_nvml import MIB, FakeNvml
 
-from mnist_core import hardware, nvml
-from mnist_core.nvml import NvmlGpu
-from mnist_core.telemetry import (
+from mnist_core.measure import hardware, nvml
+from mnist_core.measure.nvml import NvmlGpu
+from mnist_core.measure.telemetry import (
     TELEMETRY_KEYS,
     NvmlSampler,
     null_telemetry,
@@ -263,7 +263,7 @@ def test_unsampled_work_runs_with_the_sampler_paused():
 
 
 def test_paused_time_is_not_sampled_time(monkeypatch):
-    from mnist_core import telemetry
+    from mnist_core.measure import telemetry
 
     clock = [100.0]
     monkeypatch.setattr(telemetry.time, "perf_counter", lambda: clock[0])

@@ -1,12 +1,12 @@
 import pytest
 import torch
 
-from mnist_core.config import BenchConfig
-from mnist_core.data import DatasetLocation, MnistData
-from mnist_core.loaders import ResidentLoader, make_dataloader
-from mnist_core.models import MnistCNN, MnistMLP, build_model, parameter_count
-from mnist_core.pipeline import prepare_torch, holdout_loader, train_loader, train_split, val_loader
-from mnist_core.train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import DatasetLocation, MnistData
+from mnist_core.core.loaders import ResidentLoader, make_dataloader
+from mnist_core.core.models import MnistCNN, MnistMLP, build_model, parameter_count
+from mnist_core.core.pipeline import prepare_torch, holdout_loader, train_loader, train_split, val_loader
+from mnist_core.core.train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
 
 CPU = torch.device("cpu")
 
@@ -114,7 +114,7 @@ def test_same_seed_same_first_epoch_loss(fashion, test_seed):
 
 
 def test_accuracy_warm_up_leaves_the_model_and_random_state_alone(fashion):
-    from mnist_core.accuracy import warm_up_device
+    from mnist_core.measure.accuracy import warm_up_device
 
     config = BenchConfig(dataset="fashion-mnist", loader="resident", num_workers=0, pin_memory=False,
                          non_blocking=False)

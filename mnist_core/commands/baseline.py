@@ -6,12 +6,12 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..errors import RunFileError
-from ..regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
-from ..regress.comparison import is_partial
-from ..regress.hardware_key import describe, hardware_key
-from ..runfile import latest_run, load_run
-from .output import command_console
+from mnist_core.errors import RunFileError
+from mnist_core.regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
+from mnist_core.regress.comparison import is_partial
+from mnist_core.regress.hardware_key import describe, hardware_key
+from mnist_core.runs.runfile import latest_run, load_run
+from mnist_core.commands.output import command_console
 
 
 def register(subparsers) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..regress.baselines import find_baseline, load_baseline
-from ..regress.comparison import compare_runs
-from ..regress.render import rule_lines, rules_table
-from ..regress.rules import check_rules, violated
-from ..runfile import latest_run, load_run
-from .compare import EXIT_REGRESSION, add_threshold_options, print_comparison
-from .output import command_console
+from mnist_core.regress.baselines import find_baseline, load_baseline
+from mnist_core.regress.comparison import compare_runs
+from mnist_core.regress.render import rule_lines, rules_table
+from mnist_core.regress.rules import check_rules, violated
+from mnist_core.runs.runfile import latest_run, load_run
+from mnist_core.commands.compare import EXIT_REGRESSION, add_threshold_options, print_comparison
+from mnist_core.commands.output import command_console
 
 
 def register(subparsers) -> None:

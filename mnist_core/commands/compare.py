@@ -6,11 +6,11 @@ import argparse
 
 from rich.console import Console
 
-from ..regress.comparison import Comparison, compare_runs
-from ..regress.render import comparison_lines, comparison_table
-from ..regress.verdicts import DEFAULT_THRESHOLD_PCT
-from ..runfile import load_run
-from .output import command_console
+from mnist_core.regress.comparison import Comparison, compare_runs
+from mnist_core.regress.render import comparison_lines, comparison_table
+from mnist_core.regress.verdicts import DEFAULT_THRESHOLD_PCT
+from mnist_core.runs.runfile import load_run
+from mnist_core.commands.output import command_console
 
 EXIT_REGRESSION = 1
 

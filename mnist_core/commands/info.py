@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..config import BenchConfig
-from ..data import DATASET_NAMES, MnistData, load_dataset
-from ..errors import DatasetError
-from ..hardware import machine_summary
-from .output import command_console
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import DATASET_NAMES, MnistData, load_dataset
+from mnist_core.errors import DatasetError
+from mnist_core.measure.hardware import machine_summary
+from mnist_core.commands.output import command_console
 
 
 def register(subparsers) -> None:

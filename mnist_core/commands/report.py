@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..runfile import latest_run
-from .output import command_console
+from mnist_core.runs.runfile import latest_run
+from mnist_core.commands.output import command_console
 
 
 def register(subparsers) -> None:
@@ -34,8 +34,8 @@ def default_out(runs: list[Path], results_dir: Path, now: datetime | None = None
 
 
 def run(args) -> int:
-    from ..report import write_report  # pandas and matplotlib only when reporting
-    from ..report.console import print_report
+    from mnist_core.report import write_report  # pandas and matplotlib only when reporting
+    from mnist_core.report.console import print_report
 
     results_dir = Path(args.results_dir)
     runs = [Path(path) for path in args.runs] or [latest_run(results_dir)]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import BaselineError, RunFileError
-from ..files import write_json_atomic
-from ..runfile import load_run
-from .hardware_key import describe, hardware_key, key_differences, key_slug
+from mnist_core.errors import BaselineError, RunFileError
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.runfile import load_run
+from mnist_core.regress.hardware_key import describe, hardware_key, key_differences, key_slug
 
 BASELINE_SECTION = "mnist_bench_baseline"
 BASELINES_DIR = "baselines"

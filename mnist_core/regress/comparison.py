@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median
 
-from ..errors import BaselineError
-from ..runfile import SECTION
-from . import ranktest
-from .hardware_key import hardware_key, key_differences
-from .measured import Measured, outcome_key, run_benchmarks
-from .verdicts import MISSING, NEW, REGRESSED, VERDICTS, Judgement, check_threshold, judge
+from mnist_core.errors import BaselineError
+from mnist_core.runs.runfile import SECTION
+from mnist_core.regress import ranktest
+from mnist_core.regress.hardware_key import hardware_key, key_differences
+from mnist_core.regress.measured import Measured, outcome_key, run_benchmarks
+from mnist_core.regress.verdicts import MISSING, NEW, REGRESSED, VERDICTS, Judgement, check_threshold, judge
 
 
 @dataclass(frozen=True)

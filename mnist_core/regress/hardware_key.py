@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..runfile import SECTION, slug
+from mnist_core.runs.runfile import SECTION, slug
 
 KEY_FIELDS = ("gpu", "driver_major", "cuda", "torch", "cpu", "cores", "dataset", "profile")
 NONE = "none"

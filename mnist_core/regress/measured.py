@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from statistics import median
 
-from ..config import label_for
-from ..errors import RunFileError
+from mnist_core.core.config import label_for
+from mnist_core.errors import RunFileError
 
 # BenchConfig.key(): what identifies a configuration across runs (seed and round size excluded).
 CONFIG_FIELDS = ("device", "model", "hidden_width", "loader", "batch_size", "num_workers", "pin_memory",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from .comparison import Comparison
-from .rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
-from .verdicts import IMPROVED, MISSING, NEW, REGRESSED
+from mnist_core.regress.comparison import Comparison
+from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
+from mnist_core.regress.verdicts import IMPROVED, MISSING, NEW, REGRESSED
 
 VERDICT_STYLES = {REGRESSED: "bold red", IMPROVED: "green", NEW: "cyan", MISSING: "yellow"}
 RULE_STYLES = {VIOLATED: "bold red", HOLDS: "green", NOT_APPLICABLE: "dim"}

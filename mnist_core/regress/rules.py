@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ranktest
-from .measured import Measured, run_benchmarks
-from .verdicts import IMPROVED, REGRESSED, judge
+from mnist_core.regress import ranktest
+from mnist_core.regress.measured import Measured, run_benchmarks
+from mnist_core.regress.verdicts import IMPROVED, REGRESSED, judge
 
 HOLDS, VIOLATED, UNCLEAR, NOT_APPLICABLE = "holds", "violated", "unclear", "not applicable"
 RULE_KINDS = ("train", "loader")  # overhead rows repeat train configurations

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median
 
-from . import ranktest
+from mnist_core.regress import ranktest
 
 DEFAULT_THRESHOLD_PCT = 10.0
 IMPROVED, UNCHANGED, REGRESSED, NEW, MISSING = "improved", "unchanged", "regressed", "new", "missing"

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import findings as _findings
-from . import plots as _plots
-from . import tables as _tables
-from .inputs import RunInput, load_runs
-from .model import Finding, Report
-from .render import to_html, to_markdown
-from .results import csv_text, tidy_frame
-from .sections import build_report as _build_report
-from .writer import CSV, HTML, MARKDOWN, REPORT_FILES, ReportWriteError, WrittenReport, check_out_dir, write_files
+from mnist_core.report import findings as _findings
+from mnist_core.report import plots as _plots
+from mnist_core.report import tables as _tables
+from mnist_core.report.inputs import RunInput, load_runs
+from mnist_core.report.model import Finding, Report
+from mnist_core.report.render import to_html, to_markdown
+from mnist_core.report.results import csv_text, tidy_frame
+from mnist_core.report.sections import build_report as _build_report
+from mnist_core.report.writer import CSV, HTML, MARKDOWN, REPORT_FILES, ReportWriteError, WrittenReport, check_out_dir, write_files
 
 
 def report_frame(*paths: str | Path) -> pd.DataFrame:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .formatting import display_rows, right_aligned
-from .model import Report, Table
-from .render import highlighted
+from mnist_core.report.formatting import display_rows, right_aligned
+from mnist_core.report.model import Report, Table
+from mnist_core.report.render import highlighted
 
 # table key -> the columns worth a terminal's width (the files have them all)
 CONSOLE_COLUMNS = {

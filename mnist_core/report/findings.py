@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .formatting import rate, seconds, signed_pct, size, times
-from .model import Finding
-from .results import NOISE_LIMIT_PCT
-from .tables import WIN_MARGIN, flag, winner
+from mnist_core.report.formatting import rate, seconds, signed_pct, size, times
+from mnist_core.report.model import Finding
+from mnist_core.report.results import NOISE_LIMIT_PCT
+from mnist_core.report.tables import WIN_MARGIN, flag, winner
 
 EFFECT_MIN_PCT = 3.0  # a setting's effect below this reads as "no clear difference"
 BUSY_GPU_PCT = 50.0  # mean utilisation below this: the GPU mostly waits

@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RunFileError
-from ..frame import hardware_label
-from ..runfile import SECTION, load_run
+from mnist_core.errors import RunFileError
+from mnist_core.runs.frame import hardware_label
+from mnist_core.runs.runfile import SECTION, load_run
 
 METRICS = ("samples_per_s", "gb_s")
 

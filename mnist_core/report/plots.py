@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .formatting import rate, signed_pct, size
-from .tables import flag, measured
+from mnist_core.report.formatting import rate, signed_pct, size
+from mnist_core.report.tables import flag, measured
 
 DEVICE_NAME = {"cpu": "CPU", "cuda": "GPU"}
 LOADER_COLOURS = {("cpu", "dataloader"): "#9ecae1", ("cpu", "resident"): "#2171b5",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from .formatting import display_rows, right_aligned
-from .model import Finding, Report, Section, Table
+from mnist_core.report.formatting import display_rows, right_aligned
+from mnist_core.report.model import Finding, Report, Section, Table
 
 
 def highlighted(table: Table) -> list[bool]:

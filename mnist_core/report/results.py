@@ -8,12 +8,12 @@ import re
 
 import pandas as pd
 
-from ..config import label_for
-from ..frame import run_frame
-from ..loaders import VALIDATION_SIZE
-from ..stats import iqr_pct
-from ..records import ROW_KEYS
-from .inputs import RunInput, is_measured
+from mnist_core.core.config import label_for
+from mnist_core.runs.frame import run_frame
+from mnist_core.core.loaders import VALIDATION_SIZE
+from mnist_core.measure.stats import iqr_pct
+from mnist_core.runs.records import ROW_KEYS
+from mnist_core.report.inputs import RunInput, is_measured
 
 NOISE_LIMIT_PCT = 10.0  # IQR/median above this: the row's differences are within its own noise
 

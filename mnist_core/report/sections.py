@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .findings import DEVICE_NAME
-from .formatting import times, when
-from .inputs import RunInput
-from .model import Figure, Finding, Report, Section, Table
-from .plots import BANDWIDTH_PNG, THROUGHPUT_PNG, TRANSFER_PNG
-from .results import NOISE_LIMIT_PCT
+from mnist_core.report.findings import DEVICE_NAME
+from mnist_core.report.formatting import times, when
+from mnist_core.report.inputs import RunInput
+from mnist_core.report.model import Figure, Finding, Report, Section, Table
+from mnist_core.report.plots import BANDWIDTH_PNG, THROUGHPUT_PNG, TRANSFER_PNG
+from mnist_core.report.results import NOISE_LIMIT_PCT
 
 
 def _tables(*tables: Table, several: bool = True) -> tuple[Table, ...]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .formatting import when
-from .inputs import RunInput
-from ..units import BYTES_PER_MIB
+from mnist_core.report.formatting import when
+from mnist_core.report.inputs import RunInput
+from mnist_core.measure.units import BYTES_PER_MIB
 
 DEVICE_ORDER = {"cpu": 0, "cuda": 1}
 WIN_MARGIN = 1.10  # a device "wins" when it is at least 10% faster: the noise limit

@@ -12,10 +12,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MnistBenchError, OutputExistsError
-from ..files import file_mode, folder_mode, held_lock
-from .model import Report
-from .plots import PLOT_FILES, save_png
+from mnist_core.errors import MnistBenchError, OutputExistsError
+from mnist_core.runs.files import file_mode, folder_mode, held_lock
+from mnist_core.report.model import Report
+from mnist_core.report.plots import PLOT_FILES, save_png
 
 MARKDOWN, HTML, CSV = "report.md", "report.html", "results.csv"
 REPORT_FILES = (MARKDOWN, HTML, CSV, *PLOT_FILES)

@@ -15,10 +15,10 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 import torch
-from .units import BYTES_PER_MIB
+from mnist_core.measure.units import BYTES_PER_MIB
 
 if TYPE_CHECKING:
-    from .nvml import NvmlGpu
+    from mnist_core.measure.nvml import NvmlGpu
 
 TELEMETRY_KEYS = (
     "torch_peak_allocated_mib",

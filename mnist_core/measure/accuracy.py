@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import torch
 
-from .config import BenchConfig
-from .data import MnistData
-from .graph import CudaGraphTrainer, graph_train_epoch
-from .loaders import ResidentLoader, normalise_uint8
-from .models import build_model
-from .pipeline import prepare_torch, train_loader, train_split, val_loader
-from .train import TimeToAccuracy, evaluate, make_optimizer, time_to_accuracy, train_epoch, train_step
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import MnistData
+from mnist_core.core.graph import CudaGraphTrainer, graph_train_epoch
+from mnist_core.core.loaders import ResidentLoader, normalise_uint8
+from mnist_core.core.models import build_model
+from mnist_core.core.pipeline import prepare_torch, train_loader, train_split, val_loader
+from mnist_core.core.train import TimeToAccuracy, evaluate, make_optimizer, time_to_accuracy, train_epoch, train_step
 
 
 def prepare_time_to_accuracy(config: BenchConfig, data: MnistData, target: float,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .runfile import SECTION, load_run
+from mnist_core.runs.runfile import SECTION, load_run
 
 STAT_KEYS = ("min", "max", "mean", "median", "iqr", "stddev", "rounds")
 MACHINE_KEYS = ("gpu_name", "gpu_driver", "cuda_version", "torch_version", "cpu_model", "cpu_cores_available",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .devices import cuda_available
-from .errors import ConfigError
+from mnist_core.core.devices import cuda_available
+from mnist_core.errors import ConfigError
 
 DEVICES = ("cpu", "cuda")
 DATASETS = ("mnist", "fashion-mnist", "synthetic")

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import RunFileError
-from .files import claim_new, is_locked, write_json_atomic
+from mnist_core.errors import RunFileError
+from mnist_core.runs.files import claim_new, is_locked, write_json_atomic
 
 FORMAT_VERSION = 1
 SECTION = "mnist_bench"

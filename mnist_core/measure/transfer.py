@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .devices import sync_fn
-from .units import BYTES_PER_MIB
+from mnist_core.core.devices import sync_fn
+from mnist_core.measure.units import BYTES_PER_MIB
 
 BYTES_PER_SAMPLE = 1 * 28 * 28 * 4  # one float32 MNIST image, as ToTensor makes it
 MIN_BYTES_PER_ROUND = 256 * BYTES_PER_MIB  # enough copies that a round is not just launch latency

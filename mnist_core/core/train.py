@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .devices import sync_fn
+from mnist_core.core.devices import sync_fn
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from statistics import median
 
 import torch
 
-from .config import CPU_COLLAPSED_FIELDS, BenchConfig
-from .telemetry import TELEMETRY_KEYS
-from .units import BYTES_PER_MIB
+from mnist_core.core.config import CPU_COLLAPSED_FIELDS, BenchConfig
+from mnist_core.measure.telemetry import TELEMETRY_KEYS
+from mnist_core.measure.units import BYTES_PER_MIB
 
 ROW_KEYS = (
     "kind", "samples_per_s", "samples_per_s_rounds", "device", "model", "hidden_width", "loader", "batch_size",

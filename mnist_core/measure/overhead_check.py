@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from .stats import iqr_pct
+from mnist_core.measure.stats import iqr_pct
 
 OVERHEAD_LIMIT_PCT = 3.0
 

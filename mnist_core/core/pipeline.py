@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .config import BenchConfig
-from .data import MnistData
-from .loaders import ResidentLoader, Split, make_dataloader, split_indices
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import MnistData
+from mnist_core.core.loaders import ResidentLoader, Split, make_dataloader, split_indices
 
 
 def prepare_torch(config: BenchConfig) -> None:

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import faults
-from .config import BenchConfig
-from .data import MnistData
-from .devices import sync_fn
-from .graph import CudaGraphTrainer
-from .loaders import ResidentLoader, close_loader
-from .models import build_model
-from .pipeline import endless, prepare_torch, train_loader, train_split
-from .telemetry import reset_torch_peak
-from .train import make_optimizer, train_step
+from mnist_core.measure import faults
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import MnistData
+from mnist_core.core.devices import sync_fn
+from mnist_core.core.graph import CudaGraphTrainer
+from mnist_core.core.loaders import ResidentLoader, close_loader
+from mnist_core.core.models import build_model
+from mnist_core.core.pipeline import endless, prepare_torch, train_loader, train_split
+from mnist_core.measure.telemetry import reset_torch_peak
+from mnist_core.core.train import make_optimizer, train_step
 
 KINDS = ("train", "loader")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import BenchConfig
-from .errors import ConfigError
-from .hardware import cores_available
+from mnist_core.core.config import BenchConfig
+from mnist_core.errors import ConfigError
+from mnist_core.measure.hardware import cores_available
 
 ENV_VAR = "MNIST_BENCH_PROFILE"
 DEFAULT_PROFILE = "default"

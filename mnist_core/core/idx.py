@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import DatasetError
+from mnist_core.errors import DatasetError
 
 IMAGES_MAGIC = 2051  # unsigned byte, 3 dimensions
 LABELS_MAGIC = 2049  # unsigned byte, 1 dimension

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import OutputExistsError
+from mnist_core.errors import OutputExistsError
 
 
 def umask() -> int:

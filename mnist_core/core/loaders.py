@@ -17,7 +17,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset, random_split
 from torchvision.transforms import ToTensor
 
-from .devices import to_device
+from mnist_core.core.devices import to_device
 
 VALIDATION_SIZE = 10_000  # the tutorial's random_split(dataset, [50000, 10000])
 

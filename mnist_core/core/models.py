@@ -6,7 +6,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .errors import ConfigError
+from mnist_core.errors import ConfigError
 
 INPUT_SIZE = 28 * 28
 NUM_CLASSES = 10

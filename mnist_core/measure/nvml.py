@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .units import BYTES_PER_MIB
+from mnist_core.measure.units import BYTES_PER_MIB
 
 try:
     import pynvml as _pynvml

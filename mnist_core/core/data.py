@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import DatasetError
-from .idx import read_idx_pair
+from mnist_core.errors import DatasetError
+from mnist_core.core.idx import read_idx_pair
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def load_dataset(name: str | None = None, data_root: str | Path | None = None, d
     """Resolve, read and validate both splits (or generate the synthetic set)."""
     location, files = resolve(name, data_root, download)
     if files is None:
-        from .synthetic import synthetic_splits
+        from mnist_core.core.synthetic import synthetic_splits
 
         return MnistData(*synthetic_splits(), location)
     train_images, train_labels = read_idx_pair(files["train_images"], files["train_labels"])

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import torch
 
-from .nvml import NvmlGpu
-from .telemetry import pcie_theoretical_gb_s
-from .units import BYTES_PER_MIB
+from mnist_core.measure.nvml import NvmlGpu
+from mnist_core.measure.telemetry import pcie_theoretical_gb_s
+from mnist_core.measure.units import BYTES_PER_MIB
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import MnistBenchError
+from mnist_core.errors import MnistBenchError
 
 COMMANDS = ("info", "compare", "baseline", "check", "report")
 EXIT_USAGE = 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from .frame import run_frame
-from .runfile import SECTION
+from mnist_core.runs.frame import run_frame
+from mnist_core.runs.runfile import SECTION
 
 ROW_KEY = ["kind", "model", "loader", "batch_size", "num_workers"]
 

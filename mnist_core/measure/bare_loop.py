@@ -10,13 +10,13 @@ import time
 
 import torch
 
-from .config import BenchConfig
-from .data import MnistData
-from .devices import sync_fn
-from .loaders import close_loader
-from .models import build_model
-from .pipeline import prepare_torch, train_loader, train_split
-from .train import make_optimizer, train_step
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import MnistData
+from mnist_core.core.devices import sync_fn
+from mnist_core.core.loaders import close_loader
+from mnist_core.core.models import build_model
+from mnist_core.core.pipeline import prepare_torch, train_loader, train_split
+from mnist_core.core.train import make_optimizer, train_step
 
 
 class BareLoop:

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ConfigError
-from .loaders import normalise_uint8
-from .train import EpochStats
+from mnist_core.errors import ConfigError
+from mnist_core.core.loaders import normalise_uint8
+from mnist_core.core.train import EpochStats
 
 CAPTURE_WARMUP_STEPS = 3  # eager steps on a side stream before capture, as torch's docs require
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
-from .errors import ConfigError
+from mnist_core.errors import ConfigError
 
 ENV_VAR = "MNIST_BENCH_INJECT"
 KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt")
