@@ -3,5 +3,5 @@
 from bench.timing import measure_throughput
 
 
-def test_loader(benchmark, loader_spec, bench_settings, gpu):
-    measure_throughput(benchmark, "loader", loader_spec, bench_settings, gpu)
+def test_loader(benchmark, loader_spec, session, gpu):
+    measure_throughput(benchmark, "loader", loader_spec, session, gpu)

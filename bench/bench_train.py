@@ -3,5 +3,5 @@
 from bench.timing import measure_throughput
 
 
-def test_train(benchmark, train_spec, bench_settings, gpu):
-    measure_throughput(benchmark, "train", train_spec, bench_settings, gpu)
+def test_train(benchmark, train_spec, session, gpu):
+    measure_throughput(benchmark, "train", train_spec, session, gpu)

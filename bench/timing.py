@@ -1,20 +1,26 @@
-"""Run a workload under pytest-benchmark: warm-up outside the stats, GPU telemetry around the timed rounds."""
+"""Measure a row under pytest-benchmark: warm-up outside the stats, noise-controlled rounds paired with the
+row's yardstick, GPU telemetry over the row's own timed rounds, and the typed row in extra_info."""
 
 from __future__ import annotations
 
+import dataclasses
+import zlib
 from contextlib import contextmanager
 
-from mnist_core.measure import faults
-from mnist_core.core.devices import release_on_failure
-from mnist_core.runs.records import throughput_row
-from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, torch_memory_mib
-from mnist_core.measure.workload import build_workload
+import torch
+
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.devices import BYTES_PER_MIB, release_on_failure
+from mnist_core.measure.bare_loop import BareLoop
+from mnist_core.measure.measurement import Measurement
+from mnist_core.measure.rounds import Pairing, RoundPolicy, Timed, run_rounds
+from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, Telemetry, torch_memory_mib
+from mnist_core.measure.workload import Workload
+from mnist_core.runs.rows import ThroughputRow
 
 
-def gpu_for(config, gpu):
-    """The NVML handle to sample for `config`: none for CPU rows (their telemetry is null)."""
-    if faults.active(config, "nvml_error"):
-        return faults.ErroringGpu()
+def sampled_gpu(config, gpu):
+    """The NVML handle to sample for a row: none for CPU rows (their telemetry is null)."""
     return gpu if config.device == "cuda" else None
 
 
@@ -22,6 +28,26 @@ def warmup_min_s(gpu) -> float:
     """How long warm-up lasts at least before sampling starts, so NVML's averaging window (up to 1 s)
     already holds the same work rather than building or idle time; 0 when no GPU is sampled."""
     return MIN_TELEMETRY_WINDOW_S if NvmlSampler(gpu).active else 0.0
+
+
+def slowdown(gpu) -> str | None:
+    """Why the GPU is running slowly right now (thermal, hardware slowdown, power brake), or None."""
+    reason = gpu.slowdown() if gpu is not None and getattr(gpu, "available", False) else None
+    return reason or None
+
+
+def record_rounds(benchmark, round_seconds: list[float]) -> None:
+    """Give pytest-benchmark the kept rounds' seconds, as if its own timer had taken them, so its table,
+    --benchmark-json, --benchmark-compare and `pytest-benchmark compare` show this row's rounds.
+
+    pytest-benchmark runs a fixed number of rounds; these rows decide theirs as they go (and pair them
+    with a yardstick), so the rounds are timed here, with the same perf_counter, and handed over through
+    the one fixture method that creates a row's stats (tests/test_bench_session.py checks the result).
+    """
+    stats = benchmark._make_stats(1)
+    for seconds in round_seconds:
+        stats.update(seconds)
+    benchmark._mode = "mnist-bench rounds"
 
 
 class TelemetryWindow:
@@ -52,6 +78,10 @@ class TelemetryWindow:
                 return action()
         return run_paused
 
+    @property
+    def telemetry(self) -> Telemetry:
+        return Telemetry.from_readings(self.readings)
+
 
 @contextmanager
 def telemetry_during(device: str, gpu):
@@ -65,24 +95,57 @@ def telemetry_during(device: str, gpu):
     })
 
 
-def measure_throughput(benchmark, kind: str, config, settings, gpu, rounds: int | None = None,
-                       group: str | None = None, before_each_round=None) -> dict:
-    """Time `kind` rounds ("train" or "loader") of `config`; returns the row stored in extra_info.
+def timed(workload: Workload, gpu) -> Timed:
+    seconds = workload.timed_round()
+    return Timed(workload.samples_per_round / seconds, slowdown(gpu))
 
-    `before_each_round` runs untimed before every timed round (pytest-benchmark's setup hook), with
-    the NVML sampler paused: its work is not this row's.
-    """
+
+def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, *, group: str | None = None,
+                       bare_loop: bool = False) -> ThroughputRow | None:
+    """Time `kind` rounds ("train" or "loader") of `config`, paired with its yardstick (or, for the overhead
+    check, with a bare loop of the same work); stores the row in extra_info and returns it."""
     benchmark.group = group or kind
-    profile = settings.profile
-    sampled_gpu = gpu_for(config, gpu)
-    with release_on_failure(config.device), build_workload(kind, config, settings.data) as workload:
-        workload.warmup(profile.warmup_rounds, min_seconds=warmup_min_s(sampled_gpu))
-        with telemetry_during(config.device, sampled_gpu) as telemetry:
-            benchmark.pedantic(workload.run_round, setup=telemetry.unsampled(before_each_round),
-                               rounds=rounds or profile.rounds, iterations=1, warmup_rounds=0)
-            telemetry.fill(workload.run_round)
-        round_seconds = list(benchmark.stats.stats.data) if benchmark.stats else []
-        row = throughput_row(group or kind, config, workload.samples_per_round, round_seconds, workload.first_batch_s,
-                             telemetry.readings, workload.dataset_on_device_bytes)
-    benchmark.extra_info.update(row)
+    gpu = sampled_gpu(config, gpu)
+    subject = f"{group or kind}/{config.label()}"
+    with release_on_failure(config.device), session.workload_for(kind, config) as workload:
+        if benchmark.disabled:  # --benchmark-disable: run the work once, as a test
+            workload.run_round()
+            return None
+        workload.warmup(session.settings.profile.warmup_rounds, min_seconds=warmup_min_s(gpu))
+        with session.row_budget() as policy, _comparator(session, config, kind, bare_loop) as pairing:
+            with telemetry_during(config.device, gpu) as window:
+                if pairing is not None:
+                    pairing.run_round = window.unsampled(pairing.run_round)
+                measurement = run_rounds("samples_per_s", lambda: timed(workload, gpu), policy, pairing=pairing,
+                                         seed=zlib.crc32(subject.encode()), subject=subject)
+                window.fill(workload.run_round)
+        record_rounds(benchmark, [workload.samples_per_round / rate for rate in measurement.rates])
+        telemetry = window.telemetry
+        if bare_loop:  # both loops held their model and data at once: the peak is not this configuration's alone
+            telemetry = dataclasses.replace(telemetry, torch_peak_allocated_mib=None, torch_peak_reserved_mib=None)
+        resident = workload.dataset_on_device_bytes
+        row = ThroughputRow(name=benchmark.name, row_kind=group or kind, config=config, measurement=measurement,
+                            first_batch_s=workload.first_batch_s, torch_threads_used=torch.get_num_threads(),
+                            dataset_on_device_mib=resident / BYTES_PER_MIB if resident else None, telemetry=telemetry)
+    benchmark.extra_info.update(row.to_info())
     return row
+
+
+@contextmanager
+def _comparator(session, config: BenchConfig, kind: str, bare_loop: bool):
+    """What the row's rounds are paired with: a bare loop of the same work, or the session's yardstick."""
+    if not bare_loop:
+        yield session.pairing_for(config, kind)
+        return
+    with BareLoop(config, session.settings.data, warmup_rounds=session.settings.profile.warmup_rounds) as bare:
+        yield Pairing.of("bare loop", lambda: Timed(bare.samples_per_round / bare.round_seconds()))
+
+
+def measure_copies(benchmark, workload, gpu, policy: RoundPolicy) -> Measurement:
+    """Host-to-device copy rounds in GB/s (no yardstick: copies run no Python per step to drift with)."""
+    def round_gb_s() -> Timed:
+        return Timed(workload.bytes_per_round / workload.timed_round() / 1e9, slowdown(gpu))
+
+    measurement = run_rounds("gb_s", round_gb_s, policy, seed=zlib.crc32(workload.label.encode()))
+    record_rounds(benchmark, [workload.bytes_per_round / (rate * 1e9) for rate in measurement.rates])
+    return measurement

@@ -4,8 +4,8 @@ from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import DatasetLocation, MnistData, load_dataset
 from mnist_core.core.devices import get_default_device, sync, to_device
 from mnist_core.errors import ConfigError, DatasetError, MnistBenchError, RunFileError
-from mnist_core.core.models import MnistCNN, MnistMLP, build_model
-from mnist_core.core.train import evaluate, fit, make_optimizer, time_to_accuracy, train_epoch
+from mnist_core.core.models import MnistCNN, MnistMLP, build_model, make_optimizer
+from mnist_core.core.train import evaluate, fit, time_to_accuracy, train_epoch
 
 __version__ = "0.1.0"
 

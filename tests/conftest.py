@@ -93,20 +93,26 @@ def _torch_threads():
     torch.set_num_threads(threads)
 
 
+TESTS_DIR = Path(__file__).resolve().parent
+
+
 def cpu_session_env(extra: dict | None = None) -> dict:
-    """The environment for a benchmark session in a subprocess: the CPU only, GPU or not.
+    """The environment for a benchmark session in a subprocess: the CPU only, GPU or not, with the tests'
+    folder importable for the fault-injection plugin (tests/fault_injection.py).
 
     The tests' claims about a session (one device, null telemetry, CUDA rows skipped with a reason)
     are the CPU's; on a machine with a GPU the CUDA paths have their own `cuda`-marked tests.
     """
-    return {**os.environ, "CUDA_VISIBLE_DEVICES": "", **(extra or {})}
+    extra = dict(extra or {})
+    path = os.pathsep.join(filter(None, [str(TESTS_DIR), extra.pop("PYTHONPATH", None), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": path, **extra}
 
 
 def bench_command(results_dir: Path, *extra_args: str, data_root: Path = FASHION_DIR) -> list[str]:
     """A quick-profile benchmark session on Fashion-MNIST, as a subprocess command line."""
     return [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--bench-profile=quick",
             "--dataset=fashion-mnist", f"--data-root={data_root}", f"--results-dir={results_dir}",
-            "-p", "no:cacheprovider", "-q", *extra_args]
+            "-p", "no:cacheprovider", "-p", "fault_injection", "-q", *extra_args]
 
 
 def run_bench(results_dir: Path, *extra_args: str, env: dict | None = None, data_root: Path = FASHION_DIR,

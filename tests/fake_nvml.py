@@ -51,7 +51,9 @@ class FakeNvml:
         failing: Iterable[str] = (),
         init_fails: bool = False,
         bytes_strings: bool = False,
+        event_reasons: int = 0,
     ) -> None:
+        self.event_reasons = event_reasons
         self._series = {
             "util": list(util_pct),
             "mem": list(mem_used_bytes),
@@ -170,6 +172,11 @@ class FakeNvml:
         if counter == NVML_PCIE_UTIL_TX_BYTES:
             return self._next("nvmlDeviceGetPcieThroughput", "tx")
         raise NVMLError(2)
+
+    def nvmlDeviceGetCurrentClocksEventReasons(self, handle: SimpleNamespace) -> int:
+        self._check_handle(handle)
+        self._enter("nvmlDeviceGetCurrentClocksEventReasons")
+        return self.event_reasons
 
     def nvmlDeviceGetMaxPcieLinkGeneration(self, handle: SimpleNamespace) -> int:
         self._check_handle(handle)

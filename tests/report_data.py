@@ -1,62 +1,71 @@
 """A hand-made CPU+GPU run for the report's GPU code paths (this CI machine has no GPU).
 
-The numbers follow DESIGN.md's H100 measurements in shape: the tutorial's DataLoader path is no
-faster on the GPU at batch 128, resident data and CUDA graphs are, pinned copies beat pageable.
+The numbers follow DESIGN.md's H100 measurements in shape: the tutorial's DataLoader path is barely faster
+on the GPU at batch 128, resident data and CUDA graphs are far faster, pinned copies beat pageable. Rows are
+built with the suite's own row types, so the file is exactly what a session writes (format 2): each row's
+eight rounds paired with its device's yardstick, the same drift pattern hitting both, fixed small noise.
 """
 
 from __future__ import annotations
 
 import copy
 
-from mnist_core.core.config import label_for
+from mnist_core.core.config import BenchConfig, tutorial
+from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.profiles import transfer_label
+from mnist_core.measure.telemetry import Telemetry
+from mnist_core.runs.rows import ThroughputRow, TransferRow, transfer_name
 from mnist_core.runs.runfile import FORMAT_VERSION, SECTION
 
 GPU_NAME = "NVIDIA H100 80GB HBM3"
 PCIE_GB_S = 3.938 * 16  # gen5 x16
 BATCH_BYTES = 28 * 28 * 4
+DRIFT = (1.0, 0.9, 1.1, 0.95, 1.05, 0.85, 1.15, 1.0)  # the machine's speed over a row's rounds
+NOISE = (1.0, 0.99, 1.01, 0.995, 1.005, 1.0, 0.985, 1.015)  # each round's own noise
 
 # (device, batch) -> DataLoader samples/s with pin+non_blocking, 2 workers
 DATALOADER = {("cpu", 32): 9_000, ("cpu", 128): 12_500, ("cpu", 512): 14_000, ("cpu", 2048): 15_000,
-              ("cuda", 32): 7_200, ("cuda", 128): 12_600, ("cuda", 512): 21_000, ("cuda", 2048): 30_000}
+              ("cuda", 32): 7_200, ("cuda", 128): 13_600, ("cuda", 512): 21_000, ("cuda", 2048): 30_000}
 RESIDENT = {("cpu", 32): 90_000, ("cpu", 128): 170_000, ("cpu", 512): 240_000, ("cpu", 2048): 260_000,
             ("cuda", 32): 60_000, ("cuda", 128): 210_000, ("cuda", 512): 800_000, ("cuda", 2048): 3_000_000}
 GRAPH = {32: 400_000, 128: 1_480_000, 512: 5_000_000, 2048: 12_000_000}
 PIN_GAIN = 1.38  # pin_memory on vs off at 2 workers, non_blocking on
-NON_BLOCKING_GAIN = 1.05
+NON_BLOCKING_GAIN = 1.02
 WORKERS_GAIN = {0: 0.6, 2: 1.0}
+YARDSTICK = {"cpu": DATALOADER[("cpu", 128)], "cuda": DATALOADER[("cuda", 128)]}
 
 
-def _telemetry(device: str, util: float | None) -> dict:
-    keys = ("torch_peak_allocated_mib", "torch_peak_reserved_mib", "gpu_util_mean_pct", "gpu_util_max_pct",
-            "gpu_mem_used_max_mib", "gpu_power_mean_w", "gpu_sm_clock_mean_mhz", "pcie_rx_mean_mb_s",
-            "pcie_tx_mean_mb_s", "pcie_link_gen", "pcie_link_width")
+def _telemetry(device: str, util: float | None) -> Telemetry:
     if device == "cpu":
-        return dict.fromkeys(keys)
-    return {"torch_peak_allocated_mib": 12.5, "torch_peak_reserved_mib": 22.0, "gpu_util_mean_pct": util,
-            "gpu_util_max_pct": min(100.0, util * 1.5), "gpu_mem_used_max_mib": 1400.0, "gpu_power_mean_w": 90.0 + util,
-            "gpu_sm_clock_mean_mhz": 1980.0, "pcie_rx_mean_mb_s": 120.0, "pcie_tx_mean_mb_s": 900.0,
-            "pcie_link_gen": 5, "pcie_link_width": 16}
+        return Telemetry()
+    return Telemetry(torch_peak_allocated_mib=12.5, torch_peak_reserved_mib=22.0, gpu_util_mean_pct=util,
+                     gpu_util_max_pct=min(100.0, util * 1.5), gpu_mem_used_max_mib=1400.0, gpu_power_mean_w=90.0 + util,
+                     gpu_sm_clock_mean_mhz=1980.0, pcie_rx_mean_mb_s=120.0, pcie_tx_mean_mb_s=900.0, pcie_link_gen=5,
+                     pcie_link_width=16, telemetry_samples=20, telemetry_window_s=1.0, telemetry_untimed_rounds=0)
+
+
+def _rounds(value: float, spread: float = 1.0) -> tuple[float, ...]:
+    return tuple(value * drift * (1 + (noise - 1) * spread) for drift, noise in zip(DRIFT, NOISE))
 
 
 def throughput_bench(kind: str, device: str, loader: str, batch: int, samples_per_s: float, *, model: str = "mlp",
                      workers: int = 2, pin: bool = True, non_blocking: bool = True, util: float = 30.0,
-                     spread: float = 0.02) -> dict:
-    cpu = device == "cpu"
-    dataloader = loader == "dataloader"
-    spec = dict(device=device, dataset="fashion-mnist", model=model, hidden_width=32, loader=loader, batch_size=batch,
-                num_workers=workers if dataloader else 0, pin_memory=pin and dataloader and not cpu,
-                non_blocking=non_blocking and dataloader and not cpu, samples_per_round=10_240, seed=0,
-                torch_threads=None, lr=0.5 if model == "mlp" else 0.05)
-    reference = (kind == "train" and model == "mlp" and dataloader and batch == 128 and workers == 2
-                 and spec["pin_memory"] == (not cpu) and spec["non_blocking"] == (not cpu))
-    rounds = [samples_per_s * (1 - spread), samples_per_s, samples_per_s * (1 + spread)]
-    info = {"kind": kind, "samples_per_s": samples_per_s, "samples_per_s_rounds": rounds, **spec,
-            "first_batch_s": 0.01, "reference": reference, "rounds": 3,
-            "collapsed": ["pin_memory", "non_blocking"] if cpu else [], **_telemetry(device, util)}
+                     spread: float = 1.0) -> dict:
+    config = BenchConfig(device=device, dataset="fashion-mnist", model=model, loader=loader, batch_size=batch,
+                         num_workers=workers, pin_memory=pin, non_blocking=non_blocking)
+    reference = kind == "train" and config == tutorial(device, "fashion-mnist")
+    yardstick_device = "cpu" if reference and device == "cuda" else (None if reference else device)
+    yardstick = f"train/{tutorial(yardstick_device).label()}" if yardstick_device else None
+    measurement = Measurement("samples_per_s", _rounds(samples_per_s, spread), yardstick,
+                              _rounds(YARDSTICK[yardstick_device], 0.5) if yardstick_device else (),
+                              stop_reason="converged: ±1.0% after 8 rounds")
     test = {"train": "test_train", "loader": "test_loader"}[kind]
-    return {"name": f"{test}[{label_for(spec)}]", "group": kind, "extra_info": info,
-            "stats": {"median": 10_240 / samples_per_s, "rounds": 3}}
+    name = f"{test}[{config.label()}]"
+    row = ThroughputRow(name=name, row_kind=kind, config=config, measurement=measurement, first_batch_s=0.01,
+                        telemetry=_telemetry(device, util))
+    return {"name": name, "group": kind, "extra_info": row.to_info(),
+            "stats": {"median": 10_240 / samples_per_s, "rounds": measurement.rounds,
+                      "data": [10_240 / rate for rate in measurement.rates]}}
 
 
 def transfer_bench(pinned: bool, non_blocking: bool, gb_s: float, batch: int | None = None,
@@ -64,12 +73,11 @@ def transfer_bench(pinned: bool, non_blocking: bool, gb_s: float, batch: int | N
     nbytes = batch * BATCH_BYTES if batch else block_mib * 1024 * 1024
     case = {"batch_size": batch} if batch else {"block_mib": block_mib}
     label = transfer_label({**case, "pinned": pinned, "non_blocking": non_blocking})
-    info = {"kind": "transfer", "device": "cuda", "transfer": f"batch{batch}" if batch else f"block{block_mib}MiB",
-            "bytes": nbytes, "pin_memory": pinned, "non_blocking": non_blocking, "copies_per_round": 100,
-            "gb_s": gb_s, "gb_s_rounds": [gb_s * 0.99, gb_s, gb_s * 1.01], "us_per_copy": nbytes / (gb_s * 1e9) * 1e6,
-            "pcie_theoretical_gb_s": PCIE_GB_S, "pcie_fraction": gb_s / PCIE_GB_S, "rounds": 3,
-            "pcie_link_gen": 5, "pcie_link_width": 16, "batch_size": batch}
-    return {"name": f"test_h2d_copy[{label}]", "group": "transfer", "extra_info": info, "stats": {"rounds": 3}}
+    row = TransferRow(name=f"test_h2d_copy[{label}]", transfer=transfer_name(batch, block_mib), bytes=nbytes,
+                      pin_memory=pinned, non_blocking=non_blocking, copies_per_round=100, batch_size=batch,
+                      measurement=Measurement("gb_s", tuple(gb_s * noise for noise in NOISE)),
+                      pcie_theoretical_gb_s=PCIE_GB_S, telemetry=_telemetry("cuda", 95.0))
+    return {"name": row.name, "group": "transfer", "extra_info": row.to_info(), "stats": {"rounds": 8}}
 
 
 def benchmarks() -> list[dict]:
@@ -90,7 +98,7 @@ def benchmarks() -> list[dict]:
             out.append(throughput_bench("train", device, "resident", batch, RESIDENT[(device, batch)], util=35.0))
             if device == "cuda":
                 out.append(throughput_bench("train", device, "resident-graph", batch, GRAPH[batch], util=90.0,
-                                            spread=0.2 if batch == 32 else 0.02))
+                                            spread=20.0 if batch == 32 else 1.0))
         for batch, value in ((128, 4_900 if device == "cpu" else 68_000), (512, 5_200 if device == "cpu" else 150_000)):
             out.append(throughput_bench("train", device, "resident", batch, value, model="cnn", util=95.0))
         for workers in (0, 2):
@@ -131,3 +139,4 @@ def relabelled(run: dict, **machine_info) -> dict:
     out = copy.deepcopy(run)
     out["machine_info"].update(machine_info)
     return out
+

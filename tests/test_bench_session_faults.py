@@ -35,7 +35,7 @@ def test_unusable_results_dir_stops_the_session_with_one_line(tmp_path, make_dir
 
 
 def test_results_dir_is_created_and_the_probe_leaves_nothing(tmp_path):
-    from bench.session_settings import writable_results_dir
+    from bench.settings import writable_results_dir
 
     folder = writable_results_dir(str(tmp_path / "new" / "results"))
     assert folder.is_dir() and list(folder.iterdir()) == []
@@ -77,7 +77,7 @@ def test_results_dir_lost_mid_sweep_is_reported_once_and_nothing_measured_is_los
     passed = int(re.search(r"(\d+) passed", output).group(1))
     benchmarks = json.loads(exported.read_text())["benchmarks"]
     assert passed >= 2 and len(benchmarks) == passed  # every measured result reached --benchmark-json
-    assert "mnist-bench: CPU vs GPU" in output  # the summary of what was measured is still printed
+    assert "mnist-bench: the answer" in output  # the answer from what was measured is still printed
 
 
 # interrupts: --benchmark-json and --benchmark-autosave say so, like the run file ----------------------------------

@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from mnist_core.commands.cli import EXIT_INTERNAL, main
-from mnist_core.regress.baselines import baseline_path, save_baseline
-from mnist_core.regress.comparison import compare_runs
-from mnist_core.regress.hardware_key import hardware_key
-from mnist_core.regress.measured import CONFIG_FIELDS, TRANSFER_FIELDS, outcome_key, run_benchmarks, transfer_name
-from mnist_core.regress.verdicts import MISSING
-from mnist_core.runs.runfile import CONFIG_KEYS, FORMAT_VERSION, SECTION, TRANSFER_KEYS, load_run, write_json_atomic
+from mnist_core.core.config import KEY_FIELDS
+from mnist_core.measure.profiles import transfer_label
 from mnist_core.measure.transfer import build_transfer
+from mnist_core.regress.baselines import baseline_path, save_baseline
+from mnist_core.regress.comparison import MISSING, compare_runs
+from mnist_core.regress.hardware_key import hardware_key
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.rows import REQUIRED_KEYS, TransferRow, transfer_name
+from mnist_core.runs.runfile import FORMAT_VERSION, SECTION, load_run, read_run, typed_run
 from cli_helpers import assert_one_line_error, run_cli
 from report_data import gpu_run, throughput_bench, transfer_bench
 
@@ -35,7 +37,7 @@ def _wide_console(monkeypatch):
 def accuracy_bench(reached: bool = True) -> dict:
     """A time-to-accuracy row as bench_accuracy.py stores it: the configuration plus target, outcome and time."""
     bench = throughput_bench("train", "cpu", "dataloader", 128, 12_500)
-    config = {name: bench["extra_info"][name] for name in (*CONFIG_FIELDS, "dataset", "seed", "lr")}
+    config = {name: bench["extra_info"][name] for name in (*KEY_FIELDS, "dataset", "seed", "lr")}
     info = {"kind": "accuracy", **config, "reference": False, "tutorial_setting": True, "target_accuracy": 0.84,
             "reached": reached, "epochs": 2, "seconds_to_target": 3.5 if reached else None, "seconds": 3.5,
             "train_seconds": 3.0, "val_accuracy": 0.85 if reached else 0.80, "val_accuracy_by_epoch": [0.8, 0.85],
@@ -45,20 +47,23 @@ def accuracy_bench(reached: bool = True) -> dict:
 
 
 def overhead_bench() -> dict:
+    """An overhead row as bench_overhead.py stores it: the suite's rounds paired with a bare loop's."""
     bench = throughput_bench("train", "cpu", "resident", 128, 170_000)
     bench["name"], bench["group"] = "test_suite_overhead[cpu-mlp-resident-bs128]", "overhead"
-    bench["extra_info"].update(kind="overhead", reference=False, bare_samples_per_s=172_000.0,
-                               bare_samples_per_s_rounds=[171_000.0, 172_000.0, 173_000.0],
-                               suite_to_bare_ratio=170 / 172, overhead_pct=1.2, overhead_limit_pct=3.0,
-                               overhead_verdict="within", bare_iqr_pct=0.6)
+    rounds = bench["extra_info"]["samples_per_s_rounds"]
+    bench["extra_info"].update(kind="overhead", reference=False, yardstick="bare loop",
+                               yardstick_rounds=[value * 1.01 for value in rounds], overhead_pct=1.0,
+                               overhead_limit_pct=3.0, overhead_verdict="same")
     return bench
 
 
 def good_run() -> dict:
     """Every kind of row a session writes: train, loader, transfer (report_data), accuracy and overhead."""
     run = gpu_run()
-    run["benchmarks"] += [accuracy_bench(), accuracy_bench(reached=False), overhead_bench()]
-    run["benchmarks"][-2]["name"] = "test_time_to_accuracy[cpu-mlp-dataloader-bs128-w2-not-reached]"
+    not_reached = accuracy_bench(reached=False)
+    not_reached["extra_info"].update(loader="resident", num_workers=0)
+    not_reached["name"] = "test_time_to_accuracy[cpu-mlp-resident-bs128]"
+    run["benchmarks"] += [accuracy_bench(), not_reached, overhead_bench()]
     return run
 
 
@@ -167,22 +172,23 @@ def test_every_row_kind_a_session_writes_is_accepted(tmp_path, capsys):
     assert code == 0 and "no regression" in out, err
 
 
-def test_the_committed_real_run_is_accepted():
+def test_the_committed_real_runs_are_accepted():
     runs = sorted((REPO_ROOT / "results").rglob("run-*.json"))
-    if not runs:
-        pytest.skip("no committed run under results/")
+    assert runs, "the repository ships its measured runs under results/"
     for path in runs:
-        assert load_run(path)["benchmarks"]
+        run = read_run(path)
+        assert run.rows and not run.unusable, path
 
 
 def test_required_keys_are_what_compare_matches_by():
-    assert tuple(CONFIG_KEYS) == CONFIG_FIELDS
-    assert set(TRANSFER_FIELDS) <= set(TRANSFER_KEYS)
+    for kind in ("train", "loader", "overhead", "accuracy"):
+        assert set(KEY_FIELDS) <= set(REQUIRED_KEYS[kind])
+    assert set(TransferRow.KEY_FIELDS) <= set(REQUIRED_KEYS["transfer"])
 
 
 def test_corrupt_stored_baseline_names_the_baseline(tmp_path, capsys):
     current = write_run(tmp_path, "current", good_run())
-    stored = save_baseline(good_run(), current, tmp_path)
+    stored = save_baseline(read_run(current), tmp_path)
     data = json.loads(stored.read_text())
     data["machine_info"] = None
     stored.write_text(json.dumps(data))
@@ -199,7 +205,7 @@ def test_a_folder_given_as_run_file(tmp_path, capsys):
 # format_version --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("version, fragment", [
-    ("1", "'mnist_bench.format_version' is '1' (a string), not an integer; write it as a whole number such as 1"),
+    ("1", "'mnist_bench.format_version' is '1' (a string), not an integer; write it as a whole number such as 2"),
     (True, "'mnist_bench.format_version' is True (true or false), not an integer"),
     (1.0, "'mnist_bench.format_version' is 1.0 (a number), not an integer"),
     (None, "'mnist_bench.format_version' is null, not an integer"),
@@ -309,12 +315,12 @@ def test_missing_copies_say_why():
     failed = [outcome("transfer", {"block_mib": 64, "pinned": False, "non_blocking": False},
                       "OutOfMemoryError: CUDA out of memory", "transfer/cuda-h2d-64MiB-pageable-blk")]
     current = transfer_run(skipped=skipped, failed=failed, drop=(BATCH_COPY, BLOCK_COPY))
-    rows = {row.measured.name: row for row in compare_runs(transfer_run(), current).rows}
-    assert rows["transfer cuda-h2d-batch128-pinned-nb"].verdict == MISSING
-    assert rows["transfer cuda-h2d-batch128-pinned-nb"].judgement.note == (
+    rows = {row.id: row for row in compare_runs(typed_run(Path("base"), transfer_run()),
+                                                typed_run(Path("current"), current)).rows}
+    assert rows["transfer/cuda-h2d-bs128-pinned-nb"].status == MISSING
+    assert rows["transfer/cuda-h2d-bs128-pinned-nb"].note == (
         "skipped: host-to-device copies need a CUDA GPU; none is visible to torch")
-    assert rows["transfer cuda-h2d-block64MiB-pageable-blk"].judgement.note == (
-        "failed: OutOfMemoryError: CUDA out of memory")
+    assert rows["transfer/cuda-h2d-64MiB-pageable-blk"].note == "failed: OutOfMemoryError: CUDA out of memory"
 
 
 def test_missing_copy_reason_at_the_cli(tmp_path, capsys):
@@ -324,19 +330,16 @@ def test_missing_copy_reason_at_the_cli(tmp_path, capsys):
     current = write_json_atomic(tmp_path / "current.json", transfer_run(failed=failed, drop=(BATCH_COPY,)))
     code, out, err = run_cli(capsys, "compare", base, current)
     assert code == 0, err
-    line = next(line for line in out.splitlines() if "cuda-h2d-batch128-pinned-nb" in line)
+    line = next(line for line in out.splitlines() if "cuda-h2d-bs128-pinned-nb" in line)
     assert "missing" in line and "failed: OutOfMemoryError: CUDA out of memory" in line
 
 
-def test_outcome_key_is_the_row_key():
-    """A recorded transfer case and a train config give the key their row would have had."""
-    by_key = run_benchmarks(gpu_run()).by_key
-    copy_row = next(row for row in by_key.values() if row.name == "transfer cuda-h2d-batch128-pinned-nb")
-    assert outcome_key("transfer", {"batch_size": 128, "pinned": True, "non_blocking": True}) == copy_row.key
-    assert outcome_key("transfer", dict(copy_row.fields)) == copy_row.key  # a row-shaped config too
-    train_row = next(row for row in by_key.values() if row.kind == "train")
-    assert outcome_key("train", dict(train_row.fields)) == train_row.key
-    assert outcome_key("transfer", {"pinned": True}) is None
+def test_a_skipped_or_failed_entry_has_the_id_its_row_would_have():
+    """The session records outcomes as kind/parameter id, which is the id a measured row gets from its name."""
+    case = {"batch_size": 128, "pinned": True, "non_blocking": True}
+    row = next(row for row in typed_run(Path("gpu"), gpu_run()).rows if row.kind == "transfer"
+               and row.transfer == "batch128" and row.pin_memory and row.non_blocking)
+    assert row.id == f"transfer/{transfer_label(case)}"
 
 
 @pytest.mark.parametrize("size", [{"batch_size": 128}, {"block_mib": 1}])
@@ -345,3 +348,92 @@ def test_transfer_name_is_what_build_transfer_records(size):
     assert transfer_name(**size) == workload.label
     bench = transfer_bench(False, False, 10.0, batch=size.get("batch_size"), block_mib=size.get("block_mib"))
     assert bench["extra_info"]["transfer"] == workload.label
+
+
+# numbers that cannot be real ------------------------------------------------------------------------------------
+# One validation (runs/rows.py) shared by every command: such a row is listed as unusable and never given a
+# verdict nor reported as a result; a run with no usable row, or one configuration measured twice, is refused.
+
+LOADER_W0 = "loader/cpu-mlp-dataloader-bs128-w0"
+
+
+def _on_loader_w0(change):
+    def edit(run):
+        bench = next(bench for bench in run["benchmarks"] if bench["name"] == "test_loader[cpu-mlp-dataloader-bs128-w0]")
+        change(bench)
+    return edit
+
+
+IMPOSSIBLE = {  # name -> (edit of a good run, what the unusable row's reason says)
+    "nan-throughput": (_on_loader_w0(lambda bench: bench["extra_info"].update(samples_per_s=float("nan"))),
+                       "samples_per_s is nan, not a finite number"),
+    "rounds-negative-zero-huge": (_on_loader_w0(lambda bench: bench["extra_info"].update(
+        samples_per_s_rounds=[-1, 0, 1e308])), "a value in samples_per_s_rounds is -1; it must be above 0"),
+    "no-round-times": (_on_loader_w0(lambda bench: bench["stats"].update(data=[])),
+                       "stats.data (the round times) is empty"),
+    "batch-size-impossible": (_on_loader_w0(lambda bench: bench["extra_info"].update(batch_size=10**12)),
+                              "batch_size must be <= 60,000, got 1,000,000,000,000"),
+}
+
+
+@pytest.fixture
+def results(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(IMPOSSIBLE))
+def test_an_impossible_row_is_listed_and_never_judged(name, tmp_path, results, capsys):
+    change, reason = IMPOSSIBLE[name]
+    bad = write_run(tmp_path, name, edited(change))
+    good = write_run(tmp_path, "good", good_run())
+    run = read_run(bad)
+    assert [item.id for item in run.unusable] == [LOADER_W0] and reason in run.unusable[0].reason
+    assert LOADER_W0 not in {row.id for row in run.rows}
+
+    code, out, err = run_cli(capsys, "compare", good, bad)
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if LOADER_W0 in line and "unusable" in line)
+    assert reason.split(";")[0][:40] in " ".join(out.split())
+    assert "slower" not in line and "same" not in line
+    save_baseline(read_run(good), results)
+    code, out, err = run_cli(capsys, "check", bad, "--results-dir", results)
+    assert code == 0 and "unusable" in out, err
+
+    code, _, err = run_cli(capsys, "report", bad, "--out", tmp_path / "report")
+    assert code == 0, err
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "Rows set aside: numbers that cannot be real" in markdown and LOADER_W0 in markdown
+
+    code, _, err = run_cli(capsys, "baseline", "save", bad, "--results-dir", tmp_path / "other")
+    assert_one_line_error(code, err, "cannot be real", LOADER_W0, "save another run")
+    assert not (tmp_path / "other" / "baselines").exists()
+
+
+@pytest.mark.parametrize("command", ["compare-current", "compare-baseline", "check", "baseline-save", "report"])
+def test_a_run_of_impossible_numbers_only_is_refused(command, tmp_path, capsys):
+    def all_nan(run):
+        for bench in run["benchmarks"]:
+            info = bench["extra_info"]
+            key = "gb_s_rounds" if "gb_s_rounds" in info else "samples_per_s_rounds"
+            if key in info:
+                info[key] = [float("nan")] * 3
+        run["benchmarks"] = [bench for bench in run["benchmarks"] if bench["extra_info"]["kind"] != "accuracy"]
+
+    bad = write_run(tmp_path, "all-bad", edited(all_nan))
+    good = write_run(tmp_path, "good", good_run())
+    code, _, err = run_cli(capsys, *command_for(command, bad, good, tmp_path))
+    assert_one_line_error(code, err, str(bad), "no benchmark has numbers that can be real", "not a finite number")
+
+
+@pytest.mark.parametrize("command", ["compare-current", "compare-baseline", "check", "baseline-save", "report"])
+def test_the_same_configuration_twice_is_refused_everywhere(command, tmp_path, capsys):
+    def twice(run):
+        run["benchmarks"].append(json.loads(json.dumps(run["benchmarks"][0])))
+
+    bad = write_run(tmp_path, "twice", edited(twice))
+    good = write_run(tmp_path, "good", good_run())
+    code, _, err = run_cli(capsys, *command_for(command, bad, good, tmp_path))
+    assert_one_line_error(code, err, str(bad), "two benchmarks measured train/cpu-mlp-dataloader-bs32-w0",
+                          "give the run file of one session")

@@ -87,3 +87,30 @@ def test_piped_output_is_wide_enough_for_whole_ids(monkeypatch):
     assert command_console().width == PIPED_WIDTH_COLUMNS  # under pytest stdout is not a terminal
     monkeypatch.setenv("COLUMNS", "100")
     assert command_console().width == 100  # the user's setting wins
+
+
+def test_version_and_help_say_what_each_command_is_for(capsys):
+    from mnist_core import __version__
+
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.strip() == f"mnist-bench {__version__}"
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and "pytest --benchmark-only" in " ".join(out.split())  # where the benchmarks are
+    for command in (["info"], ["compare"], ["check"], ["report"], ["baseline"], ["baseline", "save"],
+                    ["baseline", "show"]):
+        code, out, _ = run_cli(capsys, *command, "--help")
+        lines = [line for line in out.splitlines() if line.strip()]
+        assert code == 0 and not lines[1].lstrip().startswith(("positional", "options")), (command, out)  # a purpose
+
+
+def test_info_offline_without_any_dataset_still_shows_the_hardware(capsys, tmp_path, monkeypatch):
+    from mnist_core.core import data as data_module
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data_module, "_download", lambda spec, root: "URLError: no network")
+    code, out, err = run_info(capsys, "--dataset", "mnist")
+    assert "CPU" in out and "torch" in out and "not found" in out  # the hardware, and the dataset row
+    assert_one_line_error(code, err, "mnist not found", "put the four IDX files")
+    code, out, err = run_info(capsys)  # no dataset named: the suite's fallbacks
+    assert code == 0, err
+    assert "why this dataset" in out

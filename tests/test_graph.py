@@ -6,10 +6,11 @@ import torch
 from mnist_core.core.config import BenchConfig
 from mnist_core.errors import ConfigError
 from mnist_core.core.graph import CudaGraphTrainer, EpochOrder, gathered_train_step
-from mnist_core.core.loaders import ResidentLoader, normalise_uint8
+from mnist_core.core.loaders import DeviceOrder, ResidentLoader, normalise_uint8
 from mnist_core.core.models import build_model
-from mnist_core.core.pipeline import holdout_loader, prepare_torch, train_loader, train_split
-from mnist_core.core.train import evaluate, make_optimizer, train_step
+from mnist_core.core.loaders import holdout_loader, prepare_torch, train_loader, train_split
+from mnist_core.core.models import make_optimizer
+from mnist_core.core.train import evaluate, train_step
 from mnist_core.measure.workload import build_workload
 
 
@@ -59,33 +60,27 @@ def test_refuses_an_optimizer_with_state_the_capture_cannot_restore(make_optimiz
 
 def test_captured_step_is_the_eager_resident_step(mnist_t10k):
     """The step the graph captures, run eagerly on the CPU over one epoch of real digits, leaves the
-    same weights and totals as train_step on the resident pipeline's batches in the same order."""
+    same weights as train_step on the resident pipeline's batches in the same order."""
     images, labels = mnist_t10k
     resident = ResidentLoader(images[:4096], labels[:4096], batch_size=128, shuffle=True, seed=3)
-    order = resident.order()
+    order = resident.order.epoch()
     torch.manual_seed(0)
     eager_model = build_model("mlp")
     graph_model = build_model("mlp")
     graph_model.load_state_dict(eager_model.state_dict())
     eager_opt, graph_opt = make_optimizer(eager_model, 0.5, "cpu"), make_optimizer(graph_model, 0.5, "cpu")
-    eager_loss, eager_correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
-    graph_loss, graph_correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
     for start in range(0, len(order), 128):
         index = order[start:start + 128]
-        loss_sum, correct = train_step(eager_model, eager_opt, normalise_uint8(resident.images_u8[index]),
-                                       resident.labels[index])
-        eager_loss += loss_sum
-        eager_correct += correct
-        gathered_train_step(graph_model, graph_opt, resident.images_u8, resident.labels, index, graph_loss,
-                            graph_correct)
+        train_step(eager_model, eager_opt, normalise_uint8(resident.images_u8[index]), resident.labels[index])
+        gathered_train_step(graph_model, graph_opt, resident.images_u8, resident.labels, index)
     for name, weight in eager_model.state_dict().items():
         torch.testing.assert_close(graph_model.state_dict()[name], weight, rtol=0, atol=1e-6)
-    torch.testing.assert_close(graph_loss, eager_loss)
-    assert graph_correct.item() == eager_correct.item() > 0.5 * 4096  # it learned: not a no-op step
+    held_out = [(normalise_uint8(images[8000:]), labels[8000:])]
+    assert evaluate(graph_model, held_out, "cpu").accuracy > 0.5  # it learned: not a no-op step
 
 
 def test_epoch_order_covers_each_sample_once_per_epoch_with_full_batches():
-    order = EpochOrder(size=1000, batch_size=128, generator=torch.Generator().manual_seed(0))
+    order = EpochOrder(DeviceOrder(1000, torch.device("cpu"), shuffle=True, seed=0), batch_size=128)
     assert order.steps_per_epoch == 7  # the last 104 samples of each permutation are dropped
     epochs = [torch.cat([order.next_batch() for _ in range(7)]) for _ in range(2)]
     for seen in epochs:
@@ -123,26 +118,22 @@ def test_graph_and_eager_agree_after_one_epoch(fashion):
 
     trainer = CudaGraphTrainer(graph_model, make_optimizer(graph_model, config.lr, device), resident.images_u8,
                                resident.labels, batch_size=config.batch_size, seed=config.seed)
-    graph_epoch = trainer.train_epoch()
+    trainer.train_epoch()
 
     eager_optimizer = make_optimizer(eager_model, config.lr, device)
-    order = EpochOrder(len(resident.labels), config.batch_size, torch.Generator(device).manual_seed(config.seed))
-    loss_sum, correct = torch.zeros((), device=device), torch.zeros((), dtype=torch.int64, device=device)
+    order = EpochOrder(DeviceOrder(len(resident.labels), device, shuffle=True, seed=config.seed), config.batch_size)
     for _ in range(order.steps_per_epoch):
-        gathered_train_step(eager_model, eager_optimizer, resident.images_u8, resident.labels, order.next_batch(),
-                            loss_sum, correct)
-    eager_loss = loss_sum.item() / (order.steps_per_epoch * config.batch_size)
+        gathered_train_step(eager_model, eager_optimizer, resident.images_u8, resident.labels, order.next_batch())
 
     holdout = holdout_loader(config, fashion)
     graph_accuracy = evaluate(graph_model, holdout, device).accuracy
     eager_accuracy = evaluate(eager_model, holdout, device).accuracy
     weight_gap = max((graph_model.state_dict()[name] - weight).abs().max().item()
                      for name, weight in eager_model.state_dict().items())
-    detail = dict(graph=graph_accuracy, eager=eager_accuracy, graph_loss=graph_epoch.loss, eager_loss=eager_loss,
-                  max_weight_gap=weight_gap)
+    detail = dict(graph=graph_accuracy, eager=eager_accuracy, max_weight_gap=weight_gap)
+    assert weight_gap <= 1e-3, detail  # the same steps on the same batches, up to float reordering on the GPU
     assert abs(graph_accuracy - eager_accuracy) <= 0.005, detail
-    assert graph_epoch.loss == pytest.approx(eager_loss, rel=0.05), detail  # a graph that fails to learn differs
-    assert graph_accuracy > 0.6, detail
+    assert graph_accuracy > 0.6, detail  # a graph that fails to learn would match an eager one that fails too
 
 
 @pytest.mark.cuda

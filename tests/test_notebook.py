@@ -66,10 +66,10 @@ def test_notebook_runs_the_quick_profile_and_shows_the_report(venv_kernel, fashi
     assert _repo_results() == repo_results  # nothing written into the repository's results/
 
     markdown = _outputs(notebook, "text/markdown")
-    assert any("tutorial reference" in text and "## Findings" in text for text in markdown)
+    assert any("## The answer" in text and "## Findings" in text for text in markdown)
     assert len(_outputs(notebook, "image/png")) == len(list(report_dir.glob("*.png"))) >= 2
     html = " ".join(_outputs(notebook, "text/html"))
-    assert "samples_per_s" in html and "cpu_samples_per_s" in html  # the DataFrame API's tables
+    assert "samples_per_s" in html and "delta_pct_verdict" in html  # the DataFrame API's tables
     stdout = " ".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
                       if output.get("name") == "stdout")
     assert "installation skipped" in stdout and "--bench-profile=quick" in stdout

@@ -165,3 +165,26 @@ def test_fake_matches_real_pynvml_names():
             assert hasattr(pynvml, name), name
             if name.startswith("NVML_"):
                 assert getattr(FakeNvml, name) == getattr(pynvml, name), name
+
+
+def test_each_failed_query_is_recorded_with_its_error():
+    lib = FakeNvml(failing={"nvmlDeviceGetPowerUsage"})
+    lib.nvmlDeviceGetClockInfo = lambda handle, clock: (_ for _ in ()).throw(OSError("boom"))
+    with NvmlGpu(0, lib=lib) as gpu:
+        assert gpu.power_w() is None and gpu.sm_clock_mhz() is None and gpu.utilization_pct() is not None
+        assert gpu.failures == {"nvmlDeviceGetPowerUsage": "Not Supported",  # NVML's own words
+                                "nvmlDeviceGetClockInfo": "unexpected OSError: boom"}  # a binding that broke
+
+
+@pytest.mark.parametrize("reasons, expected", [
+    (0, ""), (0x1 | 0x4, ""),  # idle and the software power cap are normal operation
+    (0x8, "hardware slowdown"), (0x20 | 0x40, "software thermal slowdown, hardware thermal slowdown"),
+])
+def test_slowdown_names_the_reasons_that_slow_the_gpu(reasons, expected):
+    with NvmlGpu(0, lib=FakeNvml(event_reasons=reasons)) as gpu:
+        assert gpu.slowdown() == expected
+
+
+def test_slowdown_unreadable_is_none():
+    with NvmlGpu(0, lib=FakeNvml(failing={"nvmlDeviceGetCurrentClocksEventReasons"})) as gpu:
+        assert gpu.slowdown() is None

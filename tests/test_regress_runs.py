@@ -1,14 +1,14 @@
 """Regression checks on real quick-profile runs (CPU, Fashion-MNIST), slowed where needed by MNIST_BENCH_INJECT.
 
-Sessions run small subsets to stay fast. The slowdowns are a sleep in the input pipeline of chosen
-configurations (faults.py's delay_ms), large against the ~6 ms a batch takes here.
+Sessions run small subsets to stay fast. The slowdowns are a sleep at every step of chosen configurations
+(tests/fault_injection.py's delay_ms), large against the ~6 ms a batch takes here.
 
 Comparisons between sessions use --threshold 60, not the default 10: on the shared 2-core VMs these
 tests run on, a whole session ran up to ~45% slower than one a minute earlier (every configuration at
 once; measured while writing these tests), which no statistic over one session's rounds can tell from
 a real change. DataLoader workers (w2) swing even more there, so the compared subset leaves them out.
 The injected slowdown is ~-85%. The default threshold's logic is tested on hand-made rounds in
-test_regress_units.py. Sessions use one torch thread: with two, a process sharing the two cores with
+test_regress_units.py, and its false-alarm rate and power in test_calibration.py. Sessions use one torch thread: with two, a process sharing the two cores with
 others (OpenMP threads waiting on a descheduled peer) ran resident training 100x slower for a whole
 session, which is the machine's doing, not the code's.
 """
@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run_bench, saved_runs
+from mnist_core.measure.effect import SLOWER
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.rules import HOLDS, VIOLATED, check_rules
-from mnist_core.regress.verdicts import REGRESSED
-from mnist_core.runs.runfile import load_run, write_json_atomic
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.runfile import load_run, read_run
 from cli_helpers import assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,7 @@ LOADERS = ("-k", "test_loader")  # dataloader w0 and w2, resident
 THRESHOLD = ("--threshold", "60")
 SLOW_W0 = "delay_ms:40@loader=dataloader,num_workers=0"  # in quick, only the loader benchmark has 0 workers
 SLOW_W2_AND_RESIDENT = "delay_ms:20@loader=dataloader,num_workers=2;delay_ms:30@loader=resident"
-W0 = "loader cpu-mlp-dataloader-bs128-w0"
+W0 = "loader/cpu-mlp-dataloader-bs128-w0"
 
 
 def bench_env(inject: str = "") -> dict:
@@ -98,13 +99,13 @@ def test_a_slowed_configuration_is_the_one_regression(capsys, run_a, run_slow):
     code, out, _ = run_cli(capsys, "compare", run_a, run_slow, *THRESHOLD)
     assert code == 1, out
     assert "REGRESSION: 1 slower by more than 60%" in out
-    comparison = compare_runs(load_run(run_a), load_run(run_slow), 60)
-    assert [row.measured.name for row in comparison.rows if row.verdict == REGRESSED] == [W0]
+    comparison = compare_runs(read_run(run_a), read_run(run_slow), 60)
+    assert [row.id for row in comparison.rows if row.status == SLOWER] == [W0]
     assert len(comparison.rows) == 3 and comparison.count("missing") == comparison.count("new") == 0
-    w0 = next(row for row in comparison.rows if row.measured.name == W0)
-    assert w0.judgement.delta_pct < -60 and w0.judgement.p_value == pytest.approx(0.05)
+    w0 = next(row for row in comparison.rows if row.id == W0)
+    assert w0.verdict.effect.high_pct < -60  # the whole interval beyond the threshold
     # The default threshold flags it too (and perhaps, on a busy machine, more).
-    assert W0 in [row.measured.name for row in compare_runs(load_run(run_a), load_run(run_slow)).regressed]
+    assert W0 in [row.id for row in compare_runs(read_run(run_a), read_run(run_slow)).regressed]
 
 
 def test_check_against_this_hardwares_baseline(capsys, tmp_path, run_a, run_b, run_slow):
@@ -146,7 +147,7 @@ def test_baseline_from_other_hardware(capsys, tmp_path, run_a, run_b):
     results = tmp_path / "results"
     run_cli(capsys, "baseline", "save", other, "--results-dir", results)
     code, _, err = run_cli(capsys, "check", run_b, "--results-dir", results)
-    assert_one_line_error(code, err, "no baseline for this hardware", "baseline save")
+    assert_one_line_error(code, err, "no baseline for this machine", "baseline save")
     code, out, _ = run_cli(capsys, "check", run_b, "--results-dir", results, "--allow-hardware-mismatch", *THRESHOLD)
     assert code == 0 and "warning: different hardware keys" in out
 
@@ -187,7 +188,7 @@ def test_partial_run_is_accepted_and_said_to_be_partial(capsys, tmp_path, run_a,
 # setting rules -------------------------------------------------------------------------------------
 
 def test_rules_report_the_slowed_setting_as_violated(capsys, tmp_path, run_rules):
-    results = {result.rule: result for result in check_rules(load_run(run_rules))}
+    results = {result.rule: result for result in check_rules(read_run(run_rules))}
     assert results["workers"].outcome == VIOLATED
     assert results["resident"].outcome == VIOLATED
     assert all(pair.outcome == VIOLATED for pair in results["resident"].pairs)
@@ -197,7 +198,8 @@ def test_rules_report_the_slowed_setting_as_violated(capsys, tmp_path, run_rules
     run_cli(capsys, "baseline", "save", run_rules, "--results-dir", tmp_path)
     code, out, _ = run_cli(capsys, "check", run_rules, "--results-dir", tmp_path)
     assert code == 0 and "no regression" in out
-    assert "rule workers (num_workers > 0 beats num_workers = 0): violated: loader cpu-mlp-dataloader-bs128-w2" in out
+    assert ("rule workers (num_workers > 0 beats num_workers = 0): violated: loader/cpu-mlp-dataloader-bs128-w2 vs "
+            "loader/cpu-mlp-dataloader-bs128-w0") in out
     assert "warning: 2 setting rule(s) violated" in out
     code, out, _ = run_cli(capsys, "check", run_rules, "--results-dir", tmp_path, "--strict")
     assert code == 1 and "failing the check (--strict)" in out
@@ -205,7 +207,7 @@ def test_rules_report_the_slowed_setting_as_violated(capsys, tmp_path, run_rules
 
 def test_rules_hold_when_the_other_side_is_slowed(benchmark_workflow):
     # The compare-fail session below: loader benchmarks with the 0-worker dataloader slowed.
-    results = {result.rule: result for result in check_rules(load_run(benchmark_workflow["current"]))}
+    results = {result.rule: result for result in check_rules(read_run(benchmark_workflow["current"]))}
     assert results["workers"].outcome == HOLDS  # 2 workers beat the slowed 0-worker loader
     assert results["resident"].outcome == HOLDS
 

@@ -56,7 +56,7 @@ def test_no_worker_processes_left_after_a_sweep(faulty_sweep, quick_run):
 def test_workers_stop_when_a_workload_closes(fashion):
     import multiprocessing
 
-    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280).collapsed()
+    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280)
     with build_workload("train", config, fashion) as workload:
         workload.run_round()
         assert multiprocessing.active_children()
@@ -71,7 +71,7 @@ def test_an_interrupt_is_not_replaced_by_a_failing_close(fashion):
     def close_with_dead_workers():
         raise RuntimeError("DataLoader worker (pid 1332) is killed by signal: Terminated.")
 
-    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280).collapsed()
+    config = BenchConfig(dataset="fashion-mnist", num_workers=2, samples_per_round=1280)
     with pytest.raises(KeyboardInterrupt) as interrupt:
         with build_workload("train", config, fashion) as workload:
             workload.run_round()
@@ -85,7 +85,7 @@ def test_a_failing_close_is_raised_when_nothing_else_went_wrong(fashion):
     def failing_close():
         raise RuntimeError("cannot close")
 
-    config = BenchConfig(dataset="fashion-mnist", loader="resident", samples_per_round=1280).collapsed()
+    config = BenchConfig(dataset="fashion-mnist", loader="resident", samples_per_round=1280)
     with pytest.raises(RuntimeError, match="cannot close"):
         with build_workload("train", config, fashion) as workload:
             workload.closers.insert(0, failing_close)

@@ -104,6 +104,7 @@ def test_partial_run_is_reported_as_partial(run, tmp_path, capsys):
     code, out, err = run_report(capsys, str(path), "--out", str(tmp_path / "report"))
     assert code == 0, err
     markdown = (tmp_path / "report" / MARKDOWN).read_text()
-    assert "PARTIAL: the session was interrupted" in markdown
-    assert "PARTIAL (interrupted)" in markdown  # the environment table's status row
+    assert "· PARTIAL (interrupted) ·" in markdown.split("## The answer")[0]  # one short status line, on top
+    assert "PARTIAL run:" in markdown.split("## The answer")[1]  # the answer says what it covers
+    assert "PARTIAL (interrupted)" in markdown.split("## Environment")[1]  # the environment table's status row
     assert "PARTIAL" in out

@@ -8,8 +8,7 @@ import pytest
 
 from mnist_core.commands.cli import main
 from mnist_core.report import MARKDOWN, report_frame, report_tables, write_report
-from mnist_core.report.formatting import rate
-from mnist_core.runs.runfile import load_run
+from mnist_core.runs.runfile import load_run, read_run
 
 from report_data import relabelled
 
@@ -31,8 +30,8 @@ def test_frame_labels_rows_by_machine(two_runs):
     host = load_run(real)["machine_info"]["cpu_model"]
     assert list(dict.fromkeys(frame["machine"])) == [host, LAPTOP]
     assert (frame["machine"] == host).sum() == (frame["machine"] == LAPTOP).sum() == len(frame) // 2
-    headline = report_tables(frame)["headline"]
-    assert list(headline["machine"]) == [host, LAPTOP]
+    settings = report_tables(real, laptop)["settings"]
+    assert list(dict.fromkeys(settings["machine"])) == [host, LAPTOP]
 
 
 def test_side_by_side_report(two_runs, tmp_path):
@@ -44,15 +43,15 @@ def test_side_by_side_report(two_runs, tmp_path):
     side = markdown.split("## Side by side\n", 1)[1]
     header = next(line for line in side.splitlines() if line.startswith("| benchmark |"))
     assert f"| {host} |" in header and f"| {LAPTOP} |" in header
-    ref = next(b["extra_info"] for b in load_run(real)["benchmarks"] if b["extra_info"].get("reference"))
+    ref = next(row for row in read_run(real).rows if getattr(row, "reference", False))
     row = next(line for line in side.splitlines() if line.startswith("| train/cpu-mlp-dataloader-bs128-w2 |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[2:] == [rate(ref["samples_per_s"])] * 2 + ["tie"]  # the same numbers, once per machine
-    environment = markdown.split("## Environment\n", 1)[1].split("\n## ", 1)[0]
+    assert cells[2:] == [f"{ref.measurement.median:,.0f}"] * 2  # the same numbers, once per machine
+    environment = markdown.split("## Environment and what was not measured\n", 1)[1].split("\n## ", 1)[0]
     assert f"| {host} | {LAPTOP} |" in environment
-    # with several machines, each finding names the machine it is about
-    assert all(finding.row.startswith((f"{host}: ", f"{LAPTOP}: ")) for finding in written.report.findings)
-    assert any(finding.text.startswith("Across machines") for finding in written.report.findings)
+    # with several machines, each answer and finding names the machine it is about
+    assert [answer.machine for answer in written.report.answers] == [host, LAPTOP]
+    assert all(finding.text.startswith((f"{host}: ", f"{LAPTOP}: ")) for finding in written.report.findings)
 
 
 def test_same_hardware_twice_gets_distinct_labels(quick_run):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from fake_nvml import MIB, FakeNvml
@@ -10,6 +12,7 @@ from mnist_core.measure import hardware, nvml
 from mnist_core.measure.nvml import NvmlGpu
 from mnist_core.measure.telemetry import (
     TELEMETRY_KEYS,
+    Telemetry,
     NvmlSampler,
     null_telemetry,
     pcie_theoretical_gb_s,
@@ -92,8 +95,9 @@ def test_failing_reading_is_none_and_the_thread_keeps_running():
         sampler.stop()
     summary = sampler.summary()
     assert summary["gpu_power_mean_w"] is None
+    assert summary["telemetry_errors"] == {"nvmlDeviceGetPowerUsage": "Not Supported"}  # which query, and why
     for key in SAMPLER_KEYS:
-        if key != "gpu_power_mean_w":
+        if key not in ("gpu_power_mean_w", "telemetry_errors"):
             assert isinstance(summary[key], (int, float)), key
 
 
@@ -130,6 +134,7 @@ def test_raising_reading_never_kills_the_thread_or_the_caller():
     summary = sampler.summary()
     assert summary["telemetry_samples"] == sampler.sample_count  # it tried, and says how often ...
     assert {key: summary[key] for key in READING_KEYS} == dict.fromkeys(READING_KEYS)  # ... every reading null
+    assert summary["telemetry_errors"]["utilization_pct"].startswith("unexpected")  # ... and why, per reading
 
 
 @pytest.mark.parametrize("make_gpu", [lambda: None, lambda: NvmlGpu(0, lib=FakeNvml(init_fails=True))])
@@ -152,7 +157,8 @@ def test_library_absent_sampler_all_none(monkeypatch):
 
 def test_null_telemetry_has_every_key_as_none():
     assert null_telemetry() == dict.fromkeys(TELEMETRY_KEYS)
-    assert len(TELEMETRY_KEYS) == 16
+    assert TELEMETRY_KEYS == tuple(field.name for field in dataclasses.fields(Telemetry))
+    assert dataclasses.asdict(Telemetry()) == null_telemetry()
 
 
 @pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])

@@ -8,32 +8,36 @@ from rich.table import Table
 
 from mnist_core.errors import RunFileError
 from mnist_core.regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
-from mnist_core.regress.comparison import is_partial
 from mnist_core.regress.hardware_key import describe, hardware_key
-from mnist_core.runs.runfile import latest_run, load_run
+from mnist_core.runs.runfile import latest_run, load_run, read_run
 from mnist_core.commands.output import command_console
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("baseline", help="save or list the baselines (one per hardware key)")
+    parser = subparsers.add_parser("baseline", help="save or list the baselines (one per machine and profile)",
+                                   description="Keep one known-good run per hardware key and profile under "
+                                               "RESULTS_DIR/baselines/, for `mnist-bench check`.")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(parser))
-    save = actions.add_parser("save", help="store a run as the baseline for its hardware key")
+    save = actions.add_parser("save", help="store a run as the baseline for its hardware key",
+                              description="Store a run (default: the latest) as the baseline of its machine and "
+                                          "profile; an existing one is replaced only with --force.")
     save.add_argument("run", nargs="?", default=None, help="run file (default: the latest under --results-dir)")
     save.add_argument("--force", action="store_true", help="replace an existing baseline for this key (default: off)")
     save.add_argument("--results-dir", default="results", help="where runs and baselines/ are (default: %(default)s)")
     save.set_defaults(func=run_save)
-    show = actions.add_parser("show", help="list the stored baselines and their hardware keys")
+    show = actions.add_parser("show", help="list the stored baselines and their hardware keys",
+                              description="List the baselines under RESULTS_DIR/baselines/ with their hardware keys.")
     show.add_argument("--results-dir", default="results", help="where baselines/ is (default: %(default)s)")
     show.set_defaults(func=run_show)
 
 
 def run_save(args) -> int:
     run_path = Path(args.run) if args.run else latest_run(args.results_dir)
-    run = load_run(run_path)
-    path = save_baseline(run, run_path, args.results_dir, force=args.force)
-    state = "a PARTIAL (interrupted) run" if is_partial(run) else "a complete run"
-    command_console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run))}: {path}",
-                            markup=False, highlight=False)
+    run = read_run(run_path)
+    path = save_baseline(run, args.results_dir, force=args.force)
+    state = "a complete run" if run.complete else "a PARTIAL (interrupted) run"
+    command_console().print(f"saved {run_path} ({state}) as the baseline for {describe(hardware_key(run.data))}: "
+                            f"{path}", markup=False, highlight=False)
     return 0
 
 
@@ -55,6 +59,6 @@ def run_show(args) -> int:
             continue
         meta = run.get(BASELINE_SECTION, {})
         table.add_row(path.name, describe(hardware_key(run)), str(meta.get("saved_at", "-")), str(meta.get("source", "-")),
-                      "partial" if is_partial(run) else "complete")
+                      "complete" if run.get("mnist_bench", {}).get("complete", True) else "partial")
     console.print(table)
     return 0

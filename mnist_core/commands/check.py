@@ -8,7 +8,7 @@ from mnist_core.regress.baselines import find_baseline, load_baseline
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.render import rule_lines, rules_table
 from mnist_core.regress.rules import check_rules, violated
-from mnist_core.runs.runfile import latest_run, load_run
+from mnist_core.runs.runfile import latest_run, read_run
 from mnist_core.commands.compare import EXIT_REGRESSION, add_threshold_options, print_comparison
 from mnist_core.commands.output import command_console
 
@@ -30,11 +30,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     run_path = Path(args.run) if args.run else latest_run(args.results_dir)
-    current = load_run(run_path)
+    current = read_run(run_path)
     baseline_path = find_baseline(args.results_dir, current, allow_hardware_mismatch=args.allow_hardware_mismatch)
     baseline = load_baseline(baseline_path)
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
-                              names=(f"baseline {baseline_path}", str(run_path)))
+                              absolute=args.absolute, names=(f"baseline {baseline_path}", str(run_path)))
     console = command_console()
     console.print(f"baseline: {baseline_path}\ncurrent:  {run_path}", markup=False, highlight=False)
     print_comparison(console, comparison, "mnist-bench check")

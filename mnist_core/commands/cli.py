@@ -30,9 +30,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"mnist-bench: error: {message} (see mnist-bench --help)\n")
 
 
+DESCRIPTION = ("GPU-vs-CPU benchmarks for the MNIST tutorial MLP. The benchmarks themselves run with "
+               "`pytest --benchmark-only` (from the repository root: add --bench-profile=quick for a first look); "
+               "each session saves a run file and its report under results/. These commands read run files: "
+               "show the machine, rebuild reports, and check a run against a baseline.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mnist-bench", description="GPU-vs-CPU benchmarks for the MNIST tutorial MLP.",
-                     epilog=EXIT_CODES)
+    from mnist_core import __version__
+
+    parser = _Parser(prog="mnist-bench", description=DESCRIPTION, epilog=EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"mnist-bench {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:

@@ -6,10 +6,9 @@ import argparse
 
 from rich.console import Console
 
-from mnist_core.regress.comparison import Comparison, compare_runs
+from mnist_core.regress.comparison import DEFAULT_THRESHOLD_PCT, Comparison, compare_runs
 from mnist_core.regress.render import comparison_lines, comparison_table
-from mnist_core.regress.verdicts import DEFAULT_THRESHOLD_PCT
-from mnist_core.runs.runfile import load_run
+from mnist_core.runs.runfile import read_run
 from mnist_core.commands.output import command_console
 
 EXIT_REGRESSION = 1
@@ -27,15 +26,18 @@ def threshold(text: str) -> float:
 
 def add_threshold_options(parser) -> None:
     parser.add_argument("--threshold", type=threshold, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
-                        help="smallest change in median samples/s (GB/s for copies) that counts, in percent; "
-                             "it must also be beyond noise by an exact rank test (default: %(default)g)")
+                        help="smallest change in samples/s (GB/s for copies) that counts, in percent: a row is "
+                             "slower or faster only when its whole 95%% interval lies beyond it (default: %(default)g)")
     parser.add_argument("--allow-hardware-mismatch", action="store_true",
                         help="compare runs whose hardware keys differ (GPU, driver, CUDA, torch, CPU, cores, "
-                             "dataset, profile) instead of refusing (default: off)")
+                             "dataset) instead of refusing; runs of different profiles are never compared (default: off)")
+    parser.add_argument("--absolute", action="store_true",
+                        help="judge raw changes, keeping a shift every row shared (for a dedicated machine whose "
+                             "speed does not drift between sessions; default: off)")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("compare", help="compare two runs: improved / unchanged / regressed per benchmark",
+    parser = subparsers.add_parser("compare", help="compare two runs: slower / faster / same / inconclusive per benchmark",
                                    description="Compare two run files benchmark by benchmark (matched by "
                                                "configuration). Exit 0: no regression, 1: a regression, "
                                                "2: unusable input, 3: an internal error (a bug).")
@@ -52,10 +54,10 @@ def print_comparison(console: Console, comparison: Comparison, title: str) -> No
 
 
 def run(args) -> int:
-    baseline = load_run(args.baseline)
-    current = load_run(args.current)
+    baseline = read_run(args.baseline)
+    current = read_run(args.current)
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
-                              names=(args.baseline, args.current))
+                              absolute=args.absolute, names=(args.baseline, args.current))
     console = command_console()
     console.print(f"baseline: {args.baseline}\ncurrent:  {args.current}", markup=False, highlight=False)
     print_comparison(console, comparison, "mnist-bench compare")

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     # Validate the run settings before touching the files, so a bad flag fails fast.
     config = BenchConfig(device=args.device, dataset=args.dataset or "mnist", batch_size=args.batch_size,
-                         num_workers=args.num_workers)
+                         num_workers=args.num_workers).check_runnable()
     machine = machine_summary()
     try:
         data, problem = load_dataset(args.dataset, args.data_root, download=not args.no_download), None
@@ -42,7 +42,7 @@ def run(args) -> int:
     for label, value in [*_machine_rows(machine), *_dataset_rows(data)]:
         table.add_row(label, value)
     if data is not None:
-        table.add_row("run settings", config.replace(dataset=data.location.name).collapsed().label())
+        table.add_row("run settings", config.replace(dataset=data.location.name).label())
     command_console().print(table)
     if problem is not None:
         raise problem  # the hardware is shown; the dataset problem is the one-line error, exit 2

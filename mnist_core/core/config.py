@@ -1,9 +1,16 @@
-"""BenchConfig: one frozen dataclass that describes a run, from pytest parameter to results row."""
+"""BenchConfig: one frozen dataclass that describes a run, from pytest parameter to results row.
+
+It normalises itself when built, so a config always says what really runs: on the CPU pin_memory and
+non_blocking cannot act (no pinned pages, no asynchronous copy) and are off; the resident pipelines have
+no DataLoader, so no workers and no pinning. Two specs that run the same work are equal configs.
+`tutorial(device)` is the tutorial's own setting, the one reference everything is compared with.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from math import isfinite
 
 from mnist_core.core.devices import cuda_available
 from mnist_core.errors import ConfigError
@@ -15,22 +22,29 @@ MODELS = ("mlp", "cnn")
 # resident-graph: resident with the whole step captured in one CUDA graph.
 LOADERS = ("dataloader", "resident", "resident-graph")
 DEFAULT_LR = {"mlp": 0.5, "cnn": 0.05}
+LARGEST_SPLIT = 60_000  # the most training images any dataset here has: no batch can be larger
+# What the suite can run at all; a run file with values outside these is not a real measurement.
+LIMITS = {"batch_size": (1, LARGEST_SPLIT), "num_workers": (0, 1024), "hidden_width": (1, 1 << 16),
+          "samples_per_round": (1, 1 << 30), "seed": (0, (1 << 63) - 1), "torch_threads": (1, 1 << 16)}
 
-# The fields that cannot change anything on the CPU (no pinned pages, no async copy).
-CPU_COLLAPSED_FIELDS = ("pin_memory", "non_blocking")
+# The tutorial's own setting: its MLP, a DataLoader with batch 128 and 2 workers, pinned memory and
+# non_blocking copies (the last two only act on CUDA).
+TUTORIAL_SETTING = dict(model="mlp", hidden_width=32, loader="dataloader", batch_size=128, num_workers=2,
+                        pin_memory=True, non_blocking=True)
 
 
 @dataclass(frozen=True)
 class BenchConfig:
-    device: str = "cpu"
+    # metadata "key": the field identifies a configuration across runs (regression matching, ids)
+    device: str = field(default="cpu", metadata={"key": True})
     dataset: str = "mnist"
-    model: str = "mlp"
-    hidden_width: int = 32
-    loader: str = "dataloader"
-    batch_size: int = 128
-    num_workers: int = 2
-    pin_memory: bool = True
-    non_blocking: bool = True
+    model: str = field(default="mlp", metadata={"key": True})
+    hidden_width: int = field(default=32, metadata={"key": True})
+    loader: str = field(default="dataloader", metadata={"key": True})
+    batch_size: int = field(default=128, metadata={"key": True})
+    num_workers: int = field(default=2, metadata={"key": True})
+    pin_memory: bool = field(default=True, metadata={"key": True})
+    non_blocking: bool = field(default=True, metadata={"key": True})
     samples_per_round: int = 10_240
     seed: int = 0
     torch_threads: int | None = None
@@ -41,49 +55,48 @@ class BenchConfig:
         _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("model", self.model, MODELS)
         _check_choice("loader", self.loader, LOADERS)
-        _check_int("batch_size", self.batch_size, minimum=1)
-        _check_int("num_workers", self.num_workers, minimum=0)
-        _check_int("hidden_width", self.hidden_width, minimum=1)
-        _check_int("samples_per_round", self.samples_per_round, minimum=1)
-        _check_int("seed", self.seed, minimum=0)
-        if self.torch_threads is not None:
-            _check_int("torch_threads", self.torch_threads, minimum=1)
-        if self.device == "cuda" and not cuda_available():
-            raise ConfigError(
-                "device='cuda' but no CUDA GPU is visible to torch; use the cpu device "
-                "(--devices=cpu, --device cpu) or run on a machine with an NVIDIA GPU"
-            )
+        for name, (low, high) in LIMITS.items():
+            if name != "torch_threads" or self.torch_threads is not None:
+                _check_int(name, getattr(self, name), low, high)
+        for name in ("pin_memory", "non_blocking"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.loader == "resident-graph" and self.device != "cuda":
             raise ConfigError(
                 "loader='resident-graph' needs device='cuda' (CUDA graphs); use loader='resident' on the CPU"
             )
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[self.model])
-        elif not self.lr > 0:
+        elif isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not isfinite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr must be > 0, got {self.lr!r}")
+        for name in self.inert_fields:  # what cannot act here is off: the config says what runs
+            object.__setattr__(self, name, 0 if name == "num_workers" else False)
+
+    @property
+    def inert_fields(self) -> tuple[str, ...]:
+        """Settings that cannot act in this configuration, so they are fixed off."""
+        fields = ("num_workers", "pin_memory", "non_blocking") if self.loader != "dataloader" else ()
+        if self.device == "cpu":
+            fields += tuple(name for name in ("pin_memory", "non_blocking") if name not in fields)
+        return fields
 
     @property
     def reference(self) -> bool:
-        """The tutorial's own setting: MLP, dataloader, batch 128, 2 workers, pinned, non_blocking."""
-        return (
-            self.model == "mlp"
-            and self.hidden_width == 32
-            and self.loader == "dataloader"
-            and self.batch_size == 128
-            and self.num_workers == 2
-            and self.pin_memory == (self.device == "cuda")
-            and self.non_blocking == (self.device == "cuda")
-        )
+        """The tutorial's own setting on this device (see `tutorial`)."""
+        return self.key() == tutorial(self.device).key()
 
     @property
     def steps_per_round(self) -> int:
         """Full batches in one timed round: its fixed amount of work."""
         return max(1, self.samples_per_round // self.batch_size)
 
-    def collapsed(self) -> BenchConfig:
-        """The config as it really runs: on the CPU pin_memory/non_blocking can't act, so they are off."""
-        if self.device == "cpu" and (self.pin_memory or self.non_blocking):
-            return dataclasses.replace(self, pin_memory=False, non_blocking=False)
+    def check_runnable(self) -> BenchConfig:
+        """This config, or ConfigError when this machine cannot run it (CUDA without a GPU)."""
+        if self.device == "cuda" and not cuda_available():
+            raise ConfigError(
+                "device='cuda' but no CUDA GPU is visible to torch; use the cpu device "
+                "(--devices=cpu, --device cpu) or run on a machine with an NVIDIA GPU"
+            )
         return self
 
     def replace(self, **changes) -> BenchConfig:
@@ -93,14 +106,19 @@ class BenchConfig:
         return dataclasses.asdict(self)
 
     def key(self) -> tuple:
-        """What identifies a configuration across runs (seed and round size excluded)."""
-        return (
-            self.device, self.model, self.hidden_width, self.loader,
-            self.batch_size, self.num_workers, self.pin_memory, self.non_blocking,
-        )
+        """What identifies a configuration across runs: the fields marked as key (not seed or round size)."""
+        return tuple(getattr(self, name) for name in KEY_FIELDS)
 
     def label(self) -> str:
         return label_for(self.asdict())
+
+
+KEY_FIELDS = tuple(item.name for item in dataclasses.fields(BenchConfig) if item.metadata.get("key"))
+
+
+def tutorial(device: str = "cpu", dataset: str = "mnist", **changes) -> BenchConfig:
+    """The tutorial's own setting on `device`, as it runs there."""
+    return BenchConfig(device=device, dataset=dataset, **{**TUTORIAL_SETTING, **changes})
 
 
 def label_for(spec: dict) -> str:
@@ -121,13 +139,15 @@ def label_for(spec: dict) -> str:
     return "-".join(parts)
 
 
-def _check_choice(field: str, value, choices: tuple[str, ...]) -> None:
+def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ConfigError(f"{field}={value!r} is not one of {', '.join(choices)}")
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
 
 
-def _check_int(field: str, value, minimum: int) -> None:
+def _check_int(name: str, value, minimum: int, maximum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{field} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ConfigError(f"{field} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    if value > maximum:
+        raise ConfigError(f"{name} must be <= {maximum:,}, got {value:,}")

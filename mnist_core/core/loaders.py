@@ -1,4 +1,4 @@
-"""The two input pipelines over the same train/validation split.
+"""The two input pipelines over the same train/validation split, and the pipelines a config names.
 
 dataloader: the tutorial's path: a Dataset converting each sample with ToTensor, random_split,
             DataLoader, and a DeviceDataLoader moving every batch to the device.
@@ -17,6 +17,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset, random_split
 from torchvision.transforms import ToTensor
 
+from mnist_core.core.config import BenchConfig
+from mnist_core.core.data import MnistData
 from mnist_core.core.devices import to_device
 
 VALIDATION_SIZE = 10_000  # the tutorial's random_split(dataset, [50000, 10000])
@@ -49,10 +51,14 @@ class Split:
     val_indices: torch.Tensor
 
 
+def validation_size(num_samples: int, val_size: int = VALIDATION_SIZE) -> int:
+    """The tutorial's 10,000 validation images, or a sixth of a smaller set."""
+    return val_size if 0 < val_size < num_samples else max(1, num_samples // 6)
+
+
 def split_indices(num_samples: int, seed: int, val_size: int = VALIDATION_SIZE) -> Split:
     """The tutorial's random_split, seeded, as index tensors shared by both pipelines."""
-    if not 0 < val_size < num_samples:
-        val_size = max(1, num_samples // 6)
+    val_size = validation_size(num_samples, val_size)
     generator = torch.Generator().manual_seed(seed)
     train, val = random_split(range(num_samples), [num_samples - val_size, val_size], generator=generator)
     return Split(torch.tensor(train.indices, dtype=torch.int64), torch.tensor(val.indices, dtype=torch.int64))
@@ -77,18 +83,31 @@ class DeviceDataLoader:
 def make_dataloader(
     images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *, device: torch.device,
     batch_size: int, shuffle: bool, num_workers: int, pin_memory: bool, non_blocking: bool,
-    seed: int, persistent_workers: bool = False, drop_last: bool = False, wrap_dataset=None,
+    seed: int, persistent_workers: bool = False, drop_last: bool = False,
 ) -> DeviceDataLoader:
-    subset = Subset(MnistImages(images, labels), indices.tolist())
-    if wrap_dataset is not None:
-        subset = wrap_dataset(subset)
+    """The tutorial's DataLoader: the one place its keyword arguments are built."""
     loader = DataLoader(
-        subset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-        pin_memory=pin_memory and device.type == "cuda",
+        Subset(MnistImages(images, labels), indices.tolist()), batch_size=batch_size, shuffle=shuffle,
+        num_workers=num_workers, pin_memory=pin_memory and device.type == "cuda",
         persistent_workers=persistent_workers and num_workers > 0, drop_last=drop_last,
         generator=torch.Generator().manual_seed(seed),
     )
     return DeviceDataLoader(loader, device, non_blocking)
+
+
+class DeviceOrder:
+    """The sample order of each epoch, drawn on the device: a new permutation per epoch, or the identity."""
+
+    def __init__(self, size: int, device: torch.device, *, shuffle: bool, seed: int):
+        self.size = size
+        self.device = torch.device(device)
+        self.shuffle = shuffle
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def epoch(self) -> torch.Tensor:
+        if self.shuffle:
+            return torch.randperm(self.size, device=self.device, generator=self.generator)
+        return torch.arange(self.size, device=self.device)
 
 
 class ResidentLoader:
@@ -97,12 +116,10 @@ class ResidentLoader:
     def __init__(self, images_u8: torch.Tensor, labels: torch.Tensor, *, batch_size: int, shuffle: bool, seed: int,
                  drop_last: bool = False):
         self.images_u8 = images_u8
-        self.drop_last = drop_last
         self.labels = labels
         self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.device = images_u8.device
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.drop_last = drop_last
+        self.order = DeviceOrder(len(labels), images_u8.device, shuffle=shuffle, seed=seed)
 
     @classmethod
     def from_host(cls, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *, device: torch.device,
@@ -116,17 +133,10 @@ class ResidentLoader:
             return len(self.labels) // self.batch_size
         return math.ceil(len(self.labels) / self.batch_size)
 
-    def order(self) -> torch.Tensor:
-        n = len(self.labels)
-        if self.shuffle:
-            return torch.randperm(n, device=self.device, generator=self.generator)
-        return torch.arange(n, device=self.device)
-
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        order = self.order()
+        order = self.order.epoch()
         for step in range(len(self)):  # host-side arithmetic: no sync
-            start = step * self.batch_size
-            index = order[start:start + self.batch_size]
+            index = order[step * self.batch_size:(step + 1) * self.batch_size]
             yield normalise_uint8(self.images_u8[index]), self.labels[index]
 
     @property
@@ -141,3 +151,57 @@ def close_loader(loader) -> None:
     if iterator is not None and hasattr(iterator, "_shutdown_workers"):
         iterator._shutdown_workers()
         inner._iterator = None
+
+
+# the pipelines a config names ---------------------------------------------------------------------
+def prepare_torch(config: BenchConfig) -> None:
+    """Seed and thread count, set before anything random is built."""
+    torch.manual_seed(config.seed)
+    if config.torch_threads is not None:
+        torch.set_num_threads(config.torch_threads)
+
+
+def train_split(config: BenchConfig, data: MnistData) -> Split:
+    return split_indices(len(data.train_labels), config.seed)
+
+
+def train_loader(config: BenchConfig, data: MnistData, split: Split, *, endless: bool = False):
+    """The training batches for `config.loader` (the eager pipelines).
+
+    endless=True is the benchmark form: persistent workers and full batches only, so that
+    every round is the same amount of work.
+    """
+    return _loader(config, data, split.train_indices, config.batch_size, shuffle=True, persistent=endless,
+                   drop_last=endless)
+
+
+def val_loader(config: BenchConfig, data: MnistData, split: Split):
+    """Validation batches (twice the training batch, as in the tutorial), in fixed order."""
+    return _loader(config, data, split.val_indices, config.batch_size * 2, shuffle=False)
+
+
+def _loader(config: BenchConfig, data: MnistData, indices: torch.Tensor, batch_size: int, *, shuffle: bool,
+            persistent: bool = False, drop_last: bool = False):
+    device = torch.device(config.device)
+    if config.loader == "dataloader":
+        return make_dataloader(data.train_images, data.train_labels, indices, device=device, batch_size=batch_size,
+                               shuffle=shuffle, num_workers=config.num_workers, pin_memory=config.pin_memory,
+                               non_blocking=config.non_blocking, seed=config.seed, persistent_workers=persistent,
+                               drop_last=drop_last)
+    return ResidentLoader.from_host(data.train_images, data.train_labels, indices, device=device,
+                                    batch_size=batch_size, shuffle=shuffle, seed=config.seed, drop_last=drop_last)
+
+
+def holdout_loader(config: BenchConfig, data: MnistData):
+    """The held-out test split, resident (evaluation is not what is being benchmarked)."""
+    indices = torch.arange(len(data.test_labels))
+    return ResidentLoader.from_host(
+        data.test_images, data.test_labels, indices, device=torch.device(config.device),
+        batch_size=max(config.batch_size, 1024), shuffle=False, seed=config.seed,
+    )
+
+
+def endless(loader):
+    """Epoch after epoch of `loader`, as one stream of batches."""
+    while True:
+        yield from loader

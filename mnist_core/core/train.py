@@ -1,4 +1,9 @@
-"""Training step, epoch, evaluation, fit and time-to-accuracy. Functions return numbers; none print."""
+"""Training step, epoch, evaluation, fit and time-to-accuracy. Functions return numbers; none print.
+
+The training step is the tutorial's: forward, loss, backward, SGD step, nothing else. Like the
+tutorial, training keeps no per-step metrics: loss and accuracy come from the validation pass, so a
+timed training round times exactly that work.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,10 @@ from mnist_core.core.devices import sync_fn
 
 @dataclass(frozen=True)
 class EpochStats:
-    loss: float
-    accuracy: float
     samples: int
     seconds: float
+    loss: float | None = None  # evaluation only: training computes no metrics
+    accuracy: float | None = None
 
     @property
     def samples_per_s(self) -> float:
@@ -44,103 +49,83 @@ class TimeToAccuracy:
     history: tuple[EpochRecord, ...]
 
 
-def make_optimizer(model: nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
-    """Plain SGD as in the tutorial; fused on CUDA, foreach on the CPU (same maths, fewer launches)."""
-    if torch.device(device).type == "cuda":
-        return torch.optim.SGD(model.parameters(), lr=lr, fused=True)
-    return torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
-               labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """One SGD step; returns (summed loss, correct count) as device tensors so nothing syncs."""
-    logits = model(images)
-    loss = F.cross_entropy(logits, labels)
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor) -> None:
+    """One SGD step, as the tutorial writes it; queues work on the device and never syncs."""
+    loss = F.cross_entropy(model(images), labels)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    with torch.no_grad():
-        correct = (logits.argmax(dim=1) == labels).sum()
-    return loss.detach() * labels.shape[0], correct
 
 
-class _Totals:
-    """Running sums kept on the device; read once at the end of an epoch."""
-
-    def __init__(self, device: torch.device):
-        self.loss = torch.zeros((), device=device)
-        self.correct = torch.zeros((), dtype=torch.int64, device=device)
-        self.samples = 0
-
-    def add(self, loss_sum: torch.Tensor, correct: torch.Tensor, samples: int) -> None:
-        self.loss += loss_sum
-        self.correct += correct
-        self.samples += samples
-
-    def stats(self, seconds: float) -> EpochStats:
-        n = max(self.samples, 1)
-        return EpochStats(self.loss.item() / n, self.correct.item() / n, self.samples, seconds)
-
-
-def _timed_pass(batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device,
-                per_batch: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> EpochStats:
-    """Run `per_batch` over every batch between two device syncs; totals are read once, at the end."""
-    device = torch.device(device)
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Batches,
+                device: torch.device | str) -> EpochStats:
+    """One pass of training steps between two device syncs."""
+    model.train()
     sync = sync_fn(device)
-    totals = _Totals(device)
+    samples = 0
     sync()
     start = time.perf_counter()
     for images, labels in batches:
-        loss_sum, correct = per_batch(images, labels)
-        totals.add(loss_sum, correct, labels.shape[0])
+        train_step(model, optimizer, images, labels)
+        samples += labels.shape[0]
     sync()
-    return totals.stats(time.perf_counter() - start)
-
-
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer,
-                batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device) -> EpochStats:
-    model.train()
-    return _timed_pass(batches, device, lambda images, labels: train_step(model, optimizer, images, labels))
-
-
-def _eval_step(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    logits = model(images)
-    return F.cross_entropy(logits, labels, reduction="sum"), (logits.argmax(dim=1) == labels).sum()
+    return EpochStats(samples, time.perf_counter() - start)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
-             device: torch.device) -> EpochStats:
+def evaluate(model: nn.Module, batches: Batches, device: torch.device | str) -> EpochStats:
+    """Loss and accuracy over `batches`; the totals stay on the device and are read once, at the end."""
     model.eval()
-    return _timed_pass(batches, device, lambda images, labels: _eval_step(model, images, labels))
+    device = torch.device(device)
+    sync = sync_fn(device)
+    loss = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    samples = 0
+    sync()
+    start = time.perf_counter()
+    for images, labels in batches:
+        logits = model(images)
+        loss += F.cross_entropy(logits, labels, reduction="sum")
+        correct += (logits.argmax(dim=1) == labels).sum()
+        samples += labels.shape[0]
+    sync()
+    seconds = time.perf_counter() - start
+    n = max(samples, 1)
+    return EpochStats(samples, seconds, loss.item() / n, correct.item() / n)
 
 
-def fit(epochs: int, model: nn.Module, optimizer: torch.optim.Optimizer, train_batches,
-        val_batches, device: torch.device, train_epoch_fn=train_epoch) -> list[EpochRecord]:
-    history = []
+def fit(epochs: int, model: nn.Module, optimizer: torch.optim.Optimizer, train_batches: Batches, val_batches: Batches,
+        device: torch.device | str, *, run_epoch: Callable[[], EpochStats] | None = None,
+        stop_at: float | None = None) -> list[EpochRecord]:
+    """Train `epochs` epochs, validating after each; stop early once validation accuracy reaches `stop_at`.
+
+    `run_epoch` replaces the eager training pass (resident-graph replays its captured step instead).
+    """
+    run_epoch = run_epoch or (lambda: train_epoch(model, optimizer, train_batches, device))
+    history: list[EpochRecord] = []
     for epoch in range(1, epochs + 1):
-        train_stats = train_epoch_fn(model, optimizer, train_batches, device)
-        history.append(EpochRecord(epoch, train_stats, evaluate(model, val_batches, device)))
+        history.append(EpochRecord(epoch, run_epoch(), evaluate(model, val_batches, device)))
+        if stop_at is not None and history[-1].val.accuracy >= stop_at:
+            break
     return history
 
 
 def time_to_accuracy(target: float, max_epochs: int, model: nn.Module, optimizer: torch.optim.Optimizer,
-                     train_batches, val_batches, device: torch.device,
-                     train_epoch_fn=train_epoch) -> TimeToAccuracy:
+                     train_batches: Batches, val_batches: Batches, device: torch.device | str, *,
+                     run_epoch: Callable[[], EpochStats] | None = None) -> TimeToAccuracy:
     """Train until validation accuracy reaches `target` (a fraction) or `max_epochs` pass."""
     if not 0 < target <= 1:
         raise ValueError(f"target accuracy must be a fraction in (0, 1], got {target}")
-    history: list[EpochRecord] = []
     start = time.perf_counter()
-    for epoch in range(1, max_epochs + 1):
-        train_stats = train_epoch_fn(model, optimizer, train_batches, device)
-        history.append(EpochRecord(epoch, train_stats, evaluate(model, val_batches, device)))
-        if history[-1].val.accuracy >= target:
-            break
+    history = fit(max_epochs, model, optimizer, train_batches, val_batches, device, run_epoch=run_epoch,
+                  stop_at=target)
     seconds = time.perf_counter() - start
     last = history[-1]
     return TimeToAccuracy(
         target=target, reached=last.val.accuracy >= target, epochs=len(history), seconds=seconds,
-        train_seconds=sum(r.train.seconds for r in history), val_accuracy=last.val.accuracy,
-        train_samples=sum(r.train.samples for r in history), history=tuple(history),
+        train_seconds=sum(record.train.seconds for record in history), val_accuracy=last.val.accuracy,
+        train_samples=sum(record.train.samples for record in history), history=tuple(history),
     )

@@ -9,37 +9,34 @@ import torch
 
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
-from mnist_core.core.graph import CudaGraphTrainer, graph_train_epoch
-from mnist_core.core.loaders import ResidentLoader, normalise_uint8
-from mnist_core.core.models import build_model
-from mnist_core.core.pipeline import prepare_torch, train_loader, train_split, val_loader
-from mnist_core.core.train import TimeToAccuracy, evaluate, make_optimizer, time_to_accuracy, train_epoch, train_step
+from mnist_core.core.graph import CudaGraphTrainer
+from mnist_core.core.loaders import ResidentLoader, normalise_uint8, prepare_torch, train_loader, train_split, val_loader
+from mnist_core.core.models import build_training, make_optimizer
+from mnist_core.core.train import TimeToAccuracy, evaluate, time_to_accuracy, train_step
 
 
 def prepare_time_to_accuracy(config: BenchConfig, data: MnistData, target: float,
                              max_epochs: int) -> Callable[[], TimeToAccuracy]:
     """Build model and pipelines now; the returned call is only the training (the timed part)."""
+    config.check_runnable()
     device = torch.device(config.device)
     prepare_torch(config)
     split = train_split(config, data)
-    model = build_model(config.model, config.hidden_width).to(device)
-    optimizer = make_optimizer(model, config.lr, device)
+    model, optimizer = build_training(config, device)
     validation = val_loader(config, data, split)
     warm_up_device(model, config, data, split.train_indices)
+    run_epoch, train_batches = None, None
     if config.loader == "resident-graph":
         resident = ResidentLoader.from_host(data.train_images, data.train_labels, split.train_indices, device=device,
                                             batch_size=config.batch_size, shuffle=True, seed=config.seed)
-        # The trainer stands where the batches would: graph_train_epoch replays it for each epoch.
-        train_source = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
-                                        batch_size=config.batch_size, seed=config.seed)
-        epoch_fn = graph_train_epoch
+        run_epoch = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
+                                     batch_size=config.batch_size, seed=config.seed).train_epoch
     else:
-        train_source = train_loader(config, data, split)  # the tutorial's per-epoch DataLoader, workers and all
-        epoch_fn = train_epoch
+        train_batches = train_loader(config, data, split)  # the tutorial's per-epoch DataLoader, workers and all
 
     def run() -> TimeToAccuracy:
-        return time_to_accuracy(target, max_epochs, model, optimizer, train_source, validation, device,
-                                train_epoch_fn=epoch_fn)
+        return time_to_accuracy(target, max_epochs, model, optimizer, train_batches, validation, device,
+                                run_epoch=run_epoch)
 
     return run
 
@@ -55,23 +52,3 @@ def warm_up_device(model: torch.nn.Module, config: BenchConfig, data: MnistData,
     scratch = copy.deepcopy(model)
     train_step(scratch, make_optimizer(scratch, config.lr, device), images, labels)
     evaluate(scratch, [(images, labels)], device)
-
-
-def accuracy_row(config: BenchConfig, result: TimeToAccuracy) -> dict:
-    return {
-        "kind": "accuracy",
-        **config.asdict(),
-        "reference": False,  # the reference row is the training benchmark's
-        "tutorial_setting": config.reference,
-        "target_accuracy": result.target,
-        "reached": result.reached,
-        "epochs": result.epochs,
-        "seconds_to_target": result.seconds if result.reached else None,
-        "seconds": result.seconds,
-        "train_seconds": result.train_seconds,
-        "val_accuracy": result.val_accuracy,
-        "val_accuracy_by_epoch": [record.val.accuracy for record in result.history],
-        "train_samples": result.train_samples,
-        "samples_per_s": result.train_samples / result.train_seconds if result.train_seconds > 0 else None,
-        "rounds": 1,
-    }

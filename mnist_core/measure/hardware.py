@@ -11,7 +11,7 @@ import torch
 
 from mnist_core.measure.nvml import NvmlGpu
 from mnist_core.measure.telemetry import pcie_theoretical_gb_s
-from mnist_core.measure.units import BYTES_PER_MIB
+from mnist_core.core.devices import BYTES_PER_MIB
 
 T = TypeVar("T")
 

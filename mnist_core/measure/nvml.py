@@ -2,7 +2,8 @@
 
 Modelled on gpustat's nvml.py: a failed import or nvmlInit is stored, not raised,
 and every reading goes through `_read`, so a reading that cannot be taken is None
-(never 0, which would look like an idle GPU).
+(never 0, which would look like an idle GPU). Each failed query is recorded in `failures`
+(query -> the error), so a null reading always says why.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mnist_core.measure.units import BYTES_PER_MIB
+from mnist_core.core.devices import BYTES_PER_MIB
 
 try:
     import pynvml as _pynvml
@@ -21,6 +22,20 @@ except ImportError as exc:  # nvidia-ml-py missing: telemetry goes quiet, runs s
     _IMPORT_ERROR = f"pynvml not importable: {exc}"
 
 _UUID_PREFIXES = ("gpu-", "mig-")
+# Clock event (throttle) reasons that slow the GPU down below what it would run at (NVML's
+# nvmlClocksEventReasonHwSlowdown, ...SwThermalSlowdown, ...HwThermalSlowdown, ...HwPowerBrakeSlowdown);
+# the others (idle, application clocks, the software power cap of a GPU at its power limit) are normal.
+SLOWDOWN_REASONS = {0x8: "hardware slowdown", 0x20: "software thermal slowdown", 0x40: "hardware thermal slowdown",
+                    0x80: "hardware power brake"}
+
+
+def _describe(exc: BaseException, lib: Any = None) -> str:
+    """An NVML error as NVML words it; anything else with its type, as it is a bug in the binding."""
+    nvml_error = getattr(lib if lib is not None else _pynvml, "NVMLError", None)
+    text = _text(exc) if str(exc) else ""
+    if nvml_error is not None and isinstance(exc, nvml_error):
+        return text or "NVML error"
+    return f"unexpected {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _text(value: Any) -> str:
@@ -64,14 +79,14 @@ class NvmlGpu:
         self._initialized = False
         self._handle: Any = None
         self.init_error: str | None = None
+        self.failures: dict[str, str] = {}  # query -> why it failed (the first time)
         if self._lib is None:
             self.init_error = _IMPORT_ERROR or "pynvml not available"
             return
         try:
             self._lib.nvmlInit()
-        except Exception as exc:  # no driver, no libnvidia-ml.so: a CPU-only machine
-            detail = self._read(_text, exc) or type(exc).__name__
-            self.init_error = f"nvmlInit failed: {detail}"
+        except Exception as exc:  # NVMLError (no driver, no libnvidia-ml.so) or a broken binding: no GPU readings
+            self.init_error = f"nvmlInit failed: {_describe(exc)}"
             return
         self._initialized = True
         self._handle = self._find_handle(torch_index)
@@ -95,12 +110,14 @@ class NvmlGpu:
     def available(self) -> bool:
         return self._initialized and self._handle is not None
 
-    @staticmethod
-    def _read(fn: Callable[..., Any], *args: Any) -> Any:
-        """The one safe call: NVMLError (not supported, no permission, ...) or anything else -> None."""
+    def _read(self, fn: Callable[..., Any], *args: Any, query: str | None = None) -> Any:
+        """The one safe call: a failing query (NVMLError: not supported, no permission, ...; or a binding that
+        breaks) is None; a reading's failure is recorded in `failures` under `query`."""
         try:
             return fn(*args)
-        except Exception:
+        except Exception as exc:
+            if query is not None:
+                self.failures.setdefault(query, _describe(exc, self._lib))
             return None
 
     def _device(self, fn_name: str, *args: Any) -> Any:
@@ -109,12 +126,12 @@ class NvmlGpu:
         fn = getattr(self._lib, fn_name, None)  # missing from old bindings -> None
         if fn is None:
             return None
-        return self._read(fn, self._handle, *args)
+        return self._read(fn, self._handle, *args, query=fn_name)
 
     def _converted(self, fn_name: str, convert: Callable[[Any], Any], *args: Any) -> Any:
         """A device reading put into our units; a value that will not convert is None too."""
         value = self._device(fn_name, *args)
-        return None if value is None else self._read(convert, value)
+        return None if value is None else self._read(convert, value, query=fn_name)
 
     def _system(self, fn_name: str) -> Any:
         if not self._initialized:
@@ -122,7 +139,7 @@ class NvmlGpu:
         fn = getattr(self._lib, fn_name, None)
         if fn is None:
             return None
-        return self._read(fn)
+        return self._read(fn, query=fn_name)
 
     def _constant(self, name: str) -> Any:
         return getattr(self._lib, name, None) if self._lib is not None else None
@@ -163,6 +180,16 @@ class NvmlGpu:
         if clock is None:
             return None
         return self._converted("nvmlDeviceGetClockInfo", float, clock)
+
+    def slowdown(self) -> str | None:
+        """Why the GPU runs slower than it would right now ("" when nothing slows it), from NVML's clock
+        event reasons; None when they cannot be read."""
+        name = ("nvmlDeviceGetCurrentClocksEventReasons" if hasattr(self._lib, "nvmlDeviceGetCurrentClocksEventReasons")
+                else "nvmlDeviceGetCurrentClocksThrottleReasons")
+        reasons = self._converted(name, int)
+        if reasons is None:
+            return None
+        return ", ".join(text for bit, text in SLOWDOWN_REASONS.items() if reasons & bit)
 
     # -- PCIe -----------------------------------------------------------------
 

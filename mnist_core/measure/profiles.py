@@ -3,15 +3,18 @@
 quick:   CI-sized (the whole session <= 90 s on a 2-core CPU machine).
 default: the questions users ask, <= 10 min on a 2-core CPU or a T4-class GPU machine.
 full:    the whole matrix.
+Each profile's throughput rows share a time budget: a row's time cap is its share of what is left, so a
+machine with more rows (a GPU adds the CUDA matrix) gets shorter rows, not a longer session.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from mnist_core.core.config import BenchConfig
+from mnist_core.core.config import BenchConfig, label_for
 from mnist_core.errors import ConfigError
 from mnist_core.measure.hardware import cores_available
+from mnist_core.measure.rounds import RoundPolicy
 
 ENV_VAR = "MNIST_BENCH_PROFILE"
 DEFAULT_PROFILE = "default"
@@ -22,9 +25,11 @@ ACCURACY_TARGETS = {"mnist": 0.95, "fashion-mnist": 0.84, "synthetic": None}
 @dataclass(frozen=True)
 class Profile:
     name: str
-    rounds: int
     warmup_rounds: int
     samples_per_round: int
+    rounds: RoundPolicy  # how each throughput row takes its rounds (the time cap is set per row, see row_cap_s)
+    budget_s: float  # the time the throughput rows may take in all, on any machine
+    row_cap_s: tuple[float, float]  # each row's time cap stays within these
     batch_sizes: tuple[int, ...]
     workers: tuple[int, ...]
     loader_workers: tuple[int, ...]
@@ -33,25 +38,33 @@ class Profile:
     transfer_block_mib: int
     accuracy_loaders: tuple[str, ...]
     accuracy_max_epochs: int
-    overhead_rounds: int
+
+    def row_policy(self, remaining_s: float, rows_left: int) -> RoundPolicy:
+        """The round policy of the next row: an equal share of the budget that is left, within row_cap_s."""
+        low, high = self.row_cap_s
+        share = remaining_s / max(rows_left, 1)
+        return replace(self.rounds, max_seconds=min(high, max(low, share)))
+
+
+def _policy(min_rounds: int, max_rounds: int, target_pct: float) -> RoundPolicy:
+    return RoundPolicy(min_rounds=min_rounds, max_rounds=max_rounds, target_pct=target_pct, max_seconds=0.0)
 
 
 PROFILES = {
-    "quick": Profile("quick", rounds=3, warmup_rounds=1, samples_per_round=2_560, batch_sizes=(128,),
-                     workers=(2,), loader_workers=(0, 2), cnn_batch_sizes=(128,),
-                     transfer_batch_sizes=(128, 4096), transfer_block_mib=64,
-                     accuracy_loaders=("resident",), accuracy_max_epochs=10, overhead_rounds=5),
-    "default": Profile("default", rounds=5, warmup_rounds=1, samples_per_round=10_240,
-                       batch_sizes=(32, 128, 512, 2048), workers=(0, 2), loader_workers=(0, 2, 4),
-                       cnn_batch_sizes=(128, 512), transfer_batch_sizes=(32, 128, 512, 1024, 2048, 4096),
-                       transfer_block_mib=64, accuracy_loaders=("dataloader", "resident"),
-                       accuracy_max_epochs=10, overhead_rounds=7),
-    "full": Profile("full", rounds=10, warmup_rounds=2, samples_per_round=25_600,
-                    batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), workers=(0, 2, 4, 8),
-                    loader_workers=(0, 2, 4, 8), cnn_batch_sizes=(32, 128, 512, 2048),
+    "quick": Profile("quick", warmup_rounds=1, samples_per_round=2_560, rounds=_policy(6, 12, 5.0),
+                     budget_s=40, row_cap_s=(2.0, 6.0), batch_sizes=(128,), workers=(2,), loader_workers=(0, 2),
+                     cnn_batch_sizes=(128,), transfer_batch_sizes=(128, 4096), transfer_block_mib=64,
+                     accuracy_loaders=("resident",), accuracy_max_epochs=10),
+    "default": Profile("default", warmup_rounds=1, samples_per_round=10_240, rounds=_policy(6, 30, 2.0),
+                       budget_s=390, row_cap_s=(3.0, 20.0), batch_sizes=(32, 128, 512, 2048), workers=(0, 2),
+                       loader_workers=(0, 2, 4), cnn_batch_sizes=(128, 512),
+                       transfer_batch_sizes=(32, 128, 512, 1024, 2048, 4096), transfer_block_mib=64,
+                       accuracy_loaders=("dataloader", "resident"), accuracy_max_epochs=10),
+    "full": Profile("full", warmup_rounds=2, samples_per_round=25_600, rounds=_policy(10, 60, 1.0),
+                    budget_s=1800, row_cap_s=(5.0, 40.0), batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096),
+                    workers=(0, 2, 4, 8), loader_workers=(0, 2, 4, 8), cnn_batch_sizes=(32, 128, 512, 2048),
                     transfer_batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), transfer_block_mib=64,
-                    accuracy_loaders=("dataloader", "resident", "resident-graph"), accuracy_max_epochs=20,
-                    overhead_rounds=11),
+                    accuracy_loaders=("dataloader", "resident", "resident-graph"), accuracy_max_epochs=20),
 }
 
 
@@ -68,95 +81,74 @@ def capped_workers(workers: tuple[int, ...], cores: int | None = None) -> tuple[
     return tuple(sorted({min(w, cores) for w in workers}))
 
 
-def _pin_non_blocking_variants(device: str):
-    """DataLoader (pin_memory, non_blocking) pairs that can differ on `device`: all four on CUDA, one on the CPU."""
-    if device == "cuda":
-        return [(True, True), (True, False), (False, True), (False, False)]
-    return [(False, False)]
-
-
-def reference_spec(device: str, dataset: str) -> dict:
-    """The tutorial's own setting: MLP, dataloader, batch 128, 2 workers, pin_memory and non_blocking on."""
-    return dict(device=device, dataset=dataset, model="mlp", loader="dataloader", batch_size=128,
-                num_workers=2, pin_memory=True, non_blocking=True)
+TRANSFER_SETTINGS = ((True, True), (True, False), (False, True), (False, False))  # (pin_memory, non_blocking)
 
 
 def train_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
+    """The tutorial's setting first, then every DataLoader setting per batch size, the resident pipelines
+    and the CNN. Settings that cannot act on a device (pinning on the CPU) collapse into one config."""
     specs = []
     for device in devices:
-        specs.append(reference_spec(device, dataset))
+        specs.append(dict(device=device, dataset=dataset))  # the tutorial's setting (BenchConfig's defaults)
         for batch_size in profile.batch_sizes:
             for workers in capped_workers(profile.workers):
-                for pin, non_blocking in _pin_non_blocking_variants(device):
-                    specs.append(dict(device=device, dataset=dataset, model="mlp", loader="dataloader",
-                                      batch_size=batch_size, num_workers=workers, pin_memory=pin,
-                                      non_blocking=non_blocking))
-            specs.append(dict(device=device, dataset=dataset, model="mlp", loader="resident", batch_size=batch_size))
+                specs += [dict(device=device, dataset=dataset, batch_size=batch_size, num_workers=workers,
+                               pin_memory=pin, non_blocking=non_blocking) for pin, non_blocking in TRANSFER_SETTINGS]
+            specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=batch_size))
             if device == "cuda" or batch_size == 128:  # on the CPU: one visible skip with the reason
-                specs.append(dict(device=device, dataset=dataset, model="mlp", loader="resident-graph",
-                                  batch_size=batch_size))
-        if 128 not in profile.batch_sizes:
-            specs.append(dict(device=device, dataset=dataset, model="mlp", loader="resident", batch_size=128))
-        for batch_size in profile.cnn_batch_sizes:
-            specs.append(dict(device=device, dataset=dataset, model="cnn", loader="resident", batch_size=batch_size))
-    return _finish(specs, profile)
+                specs.append(dict(device=device, dataset=dataset, loader="resident-graph", batch_size=batch_size))
+        specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=128))
+        specs += [dict(device=device, dataset=dataset, model="cnn", loader="resident", batch_size=batch_size)
+                  for batch_size in profile.cnn_batch_sizes]
+    return specs
 
 
 def loader_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
     specs = []
     for device in devices:
         for workers in capped_workers(profile.loader_workers):
-            for pin in sorted({pin for pin, _ in _pin_non_blocking_variants(device)}, reverse=True):
-                specs.append(dict(device=device, dataset=dataset, loader="dataloader", batch_size=128,
-                                  num_workers=workers, pin_memory=pin, non_blocking=device == "cuda"))
-        specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=128))
-    return _finish(specs, profile)
+            specs += [dict(device=device, dataset=dataset, num_workers=workers, pin_memory=pin) for pin in (True, False)]
+        specs.append(dict(device=device, dataset=dataset, loader="resident"))
+    return specs
 
 
 def accuracy_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
-    specs = []
-    for device in devices:
-        for loader in profile.accuracy_loaders:
-            spec = reference_spec(device, dataset) if loader == "dataloader" else dict(
-                device=device, dataset=dataset, loader=loader, batch_size=128)
-            specs.append(spec)
-    return _finish(specs, profile)
+    return [dict(device=device, dataset=dataset, **({} if loader == "dataloader" else {"loader": loader}))
+            for device in devices for loader in profile.accuracy_loaders]
 
 
 def overhead_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
-    specs = []
-    for device in devices:
-        specs.append(reference_spec(device, dataset))
-        specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=128))
-    return _finish(specs, profile)
+    return [spec for device in devices
+            for spec in (dict(device=device, dataset=dataset), dict(device=device, dataset=dataset, loader="resident"))]
 
 
-def _finish(specs: list[dict], profile: Profile) -> list[dict]:
-    """Fill in the round size and drop specs that collapse to one already listed."""
-    unique: dict[tuple, dict] = {}
+@dataclass(frozen=True)
+class Param:
+    """One benchmark parameter: the config to run, or why it cannot run here."""
+
+    id: str
+    config: BenchConfig | None
+    skip: str | None = None
+
+
+def params(specs: list[dict], profile: Profile, **fixed) -> list[Param]:
+    """The configs `specs` name (with the profile's round size and `fixed` fields), each once: specs that
+    normalise to the same config run once. One that is invalid or cannot run here is a skip with the reason."""
+    out: dict = {}
     for spec in specs:
-        spec = {**spec, "samples_per_round": profile.samples_per_round}
-        key = _collapsed_key(spec)
-        unique.setdefault(key, spec)
-    return list(unique.values())
-
-
-def _collapsed_key(spec: dict) -> tuple:
-    """What really runs: on the CPU pin_memory/non_blocking can't act; resident pipelines have no workers."""
-    spec = dict(spec)
-    if spec.get("device") == "cpu":
-        spec["pin_memory"] = spec["non_blocking"] = False
-    if spec.get("loader", "dataloader") != "dataloader":
-        for field in ("num_workers", "pin_memory", "non_blocking"):
-            spec.pop(field, None)
-    return tuple(sorted(spec.items()))
-
-
-def build_config(spec: dict) -> BenchConfig:
-    """A BenchConfig as it really runs (collapsed); raises ConfigError (e.g. cuda without a GPU)."""
-    if spec.get("loader", "dataloader") != "dataloader":
-        spec = {**spec, "num_workers": 0, "pin_memory": False, "non_blocking": False}
-    return BenchConfig(**spec).collapsed()
+        spec = {**spec, "samples_per_round": profile.samples_per_round, **fixed}
+        try:
+            config = BenchConfig(**spec)
+        except ConfigError as exc:  # e.g. resident-graph on the CPU
+            out.setdefault(label_for(spec), Param(label_for(spec), None, str(exc)))
+            continue
+        try:
+            config.check_runnable()
+        except ConfigError as exc:  # e.g. cuda on a machine without a GPU
+            out.setdefault(config, Param(config.label(), None, str(exc)))
+            continue
+        out.setdefault(config, Param(config.label(), config))
+    return list(out.values())
 
 
 def transfer_cases(profile: Profile) -> list[dict]:

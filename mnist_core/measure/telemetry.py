@@ -11,33 +11,45 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 import torch
-from mnist_core.measure.units import BYTES_PER_MIB
+
+from mnist_core.core.devices import BYTES_PER_MIB
 
 if TYPE_CHECKING:
     from mnist_core.measure.nvml import NvmlGpu
 
-TELEMETRY_KEYS = (
-    "torch_peak_allocated_mib",
-    "torch_peak_reserved_mib",
-    "gpu_util_mean_pct",
-    "gpu_util_max_pct",
-    "gpu_mem_used_max_mib",
-    "gpu_power_mean_w",
-    "gpu_sm_clock_mean_mhz",
-    "pcie_rx_mean_mb_s",
-    "pcie_tx_mean_mb_s",
-    "pcie_link_gen",  # the link's maximum (what the GPU and slot can train to), as in machine_info
-    "pcie_link_width",
-    "pcie_link_gen_seen_max",  # the highest current link sampled: it trains down at idle
-    "pcie_link_width_seen_max",
-    "telemetry_samples",
-    "telemetry_window_s",
-    "telemetry_untimed_rounds",  # rounds added after the timed ones to fill MIN_TELEMETRY_WINDOW_S
-)
+@dataclass(frozen=True)
+class Telemetry:
+    """What the device did during a row's timed rounds; every field None where it could not be read."""
+
+    torch_peak_allocated_mib: float | None = None
+    torch_peak_reserved_mib: float | None = None
+    gpu_util_mean_pct: float | None = None
+    gpu_util_max_pct: float | None = None
+    gpu_mem_used_max_mib: float | None = None
+    gpu_power_mean_w: float | None = None
+    gpu_sm_clock_mean_mhz: float | None = None
+    pcie_rx_mean_mb_s: float | None = None
+    pcie_tx_mean_mb_s: float | None = None
+    pcie_link_gen: int | None = None  # the link's maximum (what the GPU and slot can train to), as in machine_info
+    pcie_link_width: int | None = None
+    pcie_link_gen_seen_max: int | None = None  # the highest current link sampled: it trains down at idle
+    pcie_link_width_seen_max: int | None = None
+    telemetry_samples: int | None = None
+    telemetry_window_s: float | None = None
+    telemetry_untimed_rounds: int | None = None  # rounds added after the timed ones to fill MIN_TELEMETRY_WINDOW_S
+    telemetry_errors: dict | None = None  # NVML query -> why it failed, for every reading null because of it
+
+    @classmethod
+    def from_readings(cls, readings: dict) -> Telemetry:
+        return cls(**{key: readings.get(key) for key in TELEMETRY_KEYS})
+
+
+TELEMETRY_KEYS = tuple(item.name for item in fields(Telemetry))
 
 # Per-lane, per-direction payload rate in GB/s (10^9 bytes) after line encoding:
 # gen1/gen2 use 8b/10b (2.5 and 5 GT/s lose 20%), gen3-gen5 128b/130b (8, 16,
@@ -104,6 +116,7 @@ class NvmlSampler:
         self._link_max: dict[str, Any] = {"pcie_link_gen": None, "pcie_link_width": None}
         self.window_s: float | None = None
         self.sample_count = 0
+        self.failures: dict[str, str] = {}  # reading -> why the wrapper itself failed (a bug, recorded)
 
     @property
     def active(self) -> bool:
@@ -186,14 +199,18 @@ class NvmlSampler:
         result.update(self._link_max)
         result["telemetry_samples"] = self.sample_count if self.sample_count else None
         result["telemetry_window_s"] = self.window_s if self.sample_count else None
+        recorded = getattr(self._gpu, "failures", None)  # NvmlGpu's failed queries (a stand-in may have none)
+        errors = {**(recorded if isinstance(recorded, dict) else {}), **self.failures}
+        result["telemetry_errors"] = errors or None
         return result
 
     def _read(self, method: str) -> Any:
-        """One NvmlGpu reading, None if it fails: NvmlGpu never raises, but a sampler thread that died
-        on a buggy wrapper would silently stop sampling."""
+        """One NvmlGpu reading, None if it fails. NvmlGpu records its own failed queries; a wrapper that
+        raises anyway is a bug, recorded here rather than left to kill the sampler thread."""
         try:
             return getattr(self._gpu, method)()
-        except Exception:
+        except Exception as exc:
+            self.failures.setdefault(method, f"unexpected {type(exc).__name__}: {exc}")
             return None
 
     def __enter__(self) -> NvmlSampler:

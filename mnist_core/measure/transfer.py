@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
 
 from mnist_core.core.devices import sync_fn
-from mnist_core.measure.units import BYTES_PER_MIB
+from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.runs.rows import block_bytes, transfer_name
 
 BYTES_PER_SAMPLE = 1 * 28 * 28 * 4  # one float32 MNIST image, as ToTensor makes it
 MIN_BYTES_PER_ROUND = 256 * BYTES_PER_MIB  # enough copies that a round is not just launch latency
@@ -29,6 +31,13 @@ class TransferWorkload:
             self.source.to(self.device, non_blocking=self.non_blocking)
         self._sync()
 
+    def timed_round(self) -> float:
+        """One round's seconds, from its first copy to the sync after its last."""
+        self._sync()
+        start = time.perf_counter()
+        self.run_round()
+        return time.perf_counter() - start
+
     def __post_init__(self):
         self._sync = sync_fn(self.device)
 
@@ -47,35 +56,11 @@ def build_transfer(device: str, *, pinned: bool, non_blocking: bool, batch_size:
     if (batch_size is None) == (block_mib is None):
         raise ValueError("give exactly one of batch_size or block_mib")
     device = torch.device(device)
-    if batch_size is not None:
-        shape, label = batch_shape(batch_size), f"batch{batch_size}"
-    else:
-        shape, label = (block_mib * BYTES_PER_MIB // 4,), f"block{block_mib}MiB"
+    label = transfer_name(batch_size, block_mib)
+    shape = batch_shape(batch_size) if batch_size is not None else (block_bytes(block_mib) // 4,)
     source = torch.rand(shape)
     if pinned:
         source = source.pin_memory()
     nbytes = source.numel() * source.element_size()
     copies = max(1, math.ceil(MIN_BYTES_PER_ROUND / nbytes))
     return TransferWorkload(label, nbytes, pinned, non_blocking, copies, source, device)
-
-
-def transfer_row(workload: TransferWorkload, round_seconds: list[float], pcie_gb_s: float | None) -> dict:
-    from statistics import median
-
-    rounds = [workload.bytes_per_round / s / 1e9 for s in round_seconds if s > 0]
-    gb_s = median(rounds) if rounds else None
-    return {
-        "kind": "transfer",
-        "device": str(workload.device.type),
-        "transfer": workload.label,
-        "bytes": workload.nbytes,
-        "pin_memory": workload.pinned,
-        "non_blocking": workload.non_blocking,
-        "copies_per_round": workload.copies_per_round,
-        "gb_s": gb_s,
-        "gb_s_rounds": rounds,
-        "us_per_copy": (workload.nbytes / (gb_s * 1e9) * 1e6) if gb_s else None,
-        "pcie_theoretical_gb_s": pcie_gb_s,
-        "pcie_fraction": (gb_s / pcie_gb_s) if gb_s and pcie_gb_s else None,
-        "rounds": len(rounds),
-    }

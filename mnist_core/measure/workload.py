@@ -1,7 +1,10 @@
 """A benchmark workload: everything built outside the timed region, then fixed-size rounds.
 
 A round is `steps_per_round` full batches (so every round is the same number of samples)
-followed by the device's sync, so the time of a round on a GPU is the time of its work.
+followed by the device's sync, so the time of a round on a GPU is the time of its work. Before each
+timed round a few untimed "settle" steps run the same work: a DataLoader's workers prefetch while
+another workload takes its turn (rounds are paired with a yardstick), and without them the first
+steps of a round would come out of that queue for free.
 """
 
 from __future__ import annotations
@@ -13,18 +16,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mnist_core.measure import faults
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
 from mnist_core.core.devices import sync_fn
 from mnist_core.core.graph import CudaGraphTrainer
-from mnist_core.core.loaders import ResidentLoader, close_loader
-from mnist_core.core.models import build_model
-from mnist_core.core.pipeline import endless, prepare_torch, train_loader, train_split
+from mnist_core.core.loaders import ResidentLoader, close_loader, endless, prepare_torch, train_loader, train_split
+from mnist_core.core.models import build_training
+from mnist_core.core.train import train_step
 from mnist_core.measure.telemetry import reset_torch_peak
-from mnist_core.core.train import make_optimizer, train_step
 
 KINDS = ("train", "loader")
+PREFETCH_FACTOR = 2  # torch's DataLoader default: each worker keeps this many batches ready
 
 
 @dataclass
@@ -42,11 +44,25 @@ class Workload:
     def samples_per_round(self) -> int:
         return self.steps_per_round * self.config.batch_size
 
+    @property
+    def settle_steps(self) -> int:
+        """Untimed steps before a timed round: empty what the workers prefetched while others ran."""
+        return max(1, PREFETCH_FACTOR * self.config.num_workers)
+
     def run_round(self) -> None:
         step = self.step
         for _ in range(self.steps_per_round):
             step()
         self.sync()
+
+    def timed_round(self) -> float:
+        """Settle, then one round timed from its first step to its sync: its seconds."""
+        for _ in range(self.settle_steps):
+            self.step()
+        self.sync()
+        start = time.perf_counter()
+        self.run_round()
+        return time.perf_counter() - start
 
     def warmup(self, rounds: int, min_seconds: float = 0.0) -> int:
         return warm_up(self.run_round, rounds, min_seconds)
@@ -95,12 +111,10 @@ def _closed() -> None:
 
 
 def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
-    """Build the pipeline (and model) for `config` and fetch the first batch.
-
-    `config` is used as given: call config.collapsed() first for what really runs.
-    """
+    """Build the pipeline (and model) for `config` and fetch the first batch."""
     if kind not in KINDS:
         raise ValueError(f"workload kind {kind!r} is not one of {', '.join(KINDS)}")
+    config.check_runnable()
     device = torch.device(config.device)
     sync = sync_fn(device)
     prepare_torch(config)
@@ -110,12 +124,8 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     if config.loader == "resident-graph":
         return _graph_workload(kind, config, data, split, sync, start)
 
-    wrap = faults.FailingInWorker if faults.active(config, "worker_error") else None
-    loader = train_loader(config, data, split, endless=True, wrap_dataset=wrap)
+    loader = train_loader(config, data, split, endless=True)
     batches = endless(loader)
-    delay = faults.active(config, "delay_ms")
-    if delay is not None:
-        batches = faults.delayed(batches, delay.arg or 0)
     next(batches)
     sync()
     first_batch_s = time.perf_counter() - start
@@ -124,18 +134,11 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     if kind == "loader":
         step = batches.__next__
     else:
-        model = build_model(config.model, config.hidden_width).to(device)
-        optimizer = make_optimizer(model, config.lr, device)
-        oom = faults.active(config, "oom")
-        masked_interrupt = faults.active(config, "masked_interrupt")
+        model, optimizer = build_training(config, device)
 
         def step():
             images, labels = next(batches)
-            if oom is not None:
-                faults.raise_oom()
-            if masked_interrupt is not None:
-                faults.interrupt_masked_by_cleanup()
-            return train_step(model, optimizer, images, labels)
+            train_step(model, optimizer, images, labels)
 
     resident_bytes = loader.dataset_bytes if isinstance(loader, ResidentLoader) else None
     return Workload(config, kind, config.steps_per_round, first_batch_s, step, sync, closers, resident_bytes)
@@ -149,8 +152,7 @@ def _graph_workload(kind, config, data, split, sync, start) -> Workload:
         data.train_images, data.train_labels, split.train_indices, device=device,
         batch_size=config.batch_size, shuffle=True, seed=config.seed, drop_last=True,
     )
-    model = build_model(config.model, config.hidden_width).to(device)
-    optimizer = make_optimizer(model, config.lr, device)
+    model, optimizer = build_training(config, device)
     trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
                                batch_size=config.batch_size, seed=config.seed)
     trainer.run_steps(1)

@@ -1,8 +1,9 @@
-"""The baseline store: one known-good run per hardware key, in results/baselines/<key slug>.json.
+"""The baseline store: one known-good run per hardware key and profile, in results/baselines/<key slug>.json.
 
 A baseline file is the run file itself (so pytest-benchmark and `mnist-bench report` read it too)
 with one more top-level section, `mnist_bench_baseline`: the key, where it came from and when.
-An existing baseline is replaced only when asked (--force).
+An existing baseline is replaced only when asked (--force); two saves racing for one key have exactly
+one winner (files.write_json_atomic creates it only if absent).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mnist_core.errors import BaselineError, RunFileError
-from mnist_core.runs.files import write_json_atomic
-from mnist_core.runs.runfile import load_run
 from mnist_core.regress.hardware_key import describe, hardware_key, key_differences, key_slug
+from mnist_core.runs.files import write_json_atomic
+from mnist_core.runs.runfile import Run, load_run, read_run
 
 BASELINE_SECTION = "mnist_bench_baseline"
 BASELINES_DIR = "baselines"
@@ -27,19 +28,23 @@ def baseline_path(results_dir: str | Path, key: dict) -> Path:
     return baselines_dir(results_dir) / f"{key_slug(key)}.json"
 
 
-def save_baseline(run: dict, source: str | Path, results_dir: str | Path, *, force: bool = False) -> Path:
+def save_baseline(run: Run, results_dir: str | Path, *, force: bool = False) -> Path:
     """Store `run` as the baseline for its hardware key; OutputExistsError if one exists and not force."""
-    key = hardware_key(run)
-    data = {name: value for name, value in run.items() if name != BASELINE_SECTION}
-    data[BASELINE_SECTION] = {"hardware_key": key, "source": str(source),
+    if run.unusable:
+        first = run.unusable[0]
+        raise BaselineError(f"{run.path}: {len(run.unusable)} row(s) have numbers that cannot be real (first: "
+                            f"{first.id}: {first.reason}); a baseline must be a clean run: save another run")
+    key = hardware_key(run.data)
+    data = {name: value for name, value in run.data.items() if name != BASELINE_SECTION}
+    data[BASELINE_SECTION] = {"hardware_key": key, "source": str(run.path),
                               "saved_at": datetime.now(timezone.utc).isoformat()}
     return write_json_atomic(baseline_path(results_dir, key), data, overwrite=force)
 
 
-def load_baseline(path: str | Path) -> dict:
+def load_baseline(path: str | Path) -> Run:
     """A baseline file as a run; BaselineError naming the fix when it is missing or corrupt."""
     try:
-        return load_run(path)
+        return read_run(path)
     except RunFileError as exc:
         raise BaselineError(f"baseline {exc}; replace it with `mnist-bench baseline save RUN --force`") from None
 
@@ -48,22 +53,37 @@ def stored_baselines(results_dir: str | Path) -> list[Path]:
     return sorted(baselines_dir(results_dir).glob("*.json"))
 
 
-def find_baseline(results_dir: str | Path, run: dict, *, allow_hardware_mismatch: bool = False) -> Path:
-    """This run's hardware baseline; with allow_hardware_mismatch the closest stored one when there is none."""
-    key = hardware_key(run)
+def _stored_keys(results_dir: str | Path) -> list[tuple[dict, Path]]:
+    keys = []
+    for candidate in stored_baselines(results_dir):
+        try:
+            keys.append((hardware_key(load_run(candidate)), candidate))
+        except RunFileError:
+            continue
+    return keys
+
+
+def find_baseline(results_dir: str | Path, run: Run, *, allow_hardware_mismatch: bool = False) -> Path:
+    """This run's baseline: same hardware and profile. With allow_hardware_mismatch, the closest stored one of
+    the same profile. A baseline of this hardware with another profile is named in the error."""
+    key = hardware_key(run.data)
     path = baseline_path(results_dir, key)
     if path.exists():
         return path
-    if allow_hardware_mismatch:
-        candidates = []
-        for candidate in stored_baselines(results_dir):
-            try:
-                other = hardware_key(load_run(candidate))
-            except RunFileError:
-                continue
-            candidates.append((len(key_differences(other, key)), candidate.stat().st_mtime_ns * -1, candidate))
-        if candidates:
-            return min(candidates)[2]
+    stored = _stored_keys(results_dir)
+    same_profile = [(other, candidate) for other, candidate in stored if other["profile"] == key["profile"]]
+    if allow_hardware_mismatch and same_profile:
+        return min(same_profile, key=lambda item: (len(key_differences(item[0], key)), -item[1].stat().st_mtime_ns))[1]
+    same_machine = [(other, candidate) for other, candidate in stored if not key_differences(other, key)]
+    if same_machine:
+        other, candidate = same_machine[0]
+        raise BaselineError(
+            f"no {key['profile']}-profile baseline for this machine in {baselines_dir(results_dir)}; {candidate} is "
+            f"its {other['profile']}-profile baseline: check a {other['profile']}-profile run against it "
+            f"(pytest --benchmark-only --bench-profile={other['profile']}), or save this run as the "
+            f"{key['profile']} baseline with `mnist-bench baseline save {run.path}`")
+    hint = (f"; {len(stored)} baseline(s) there are for other hardware (--allow-hardware-mismatch uses the closest "
+            f"of the {key['profile']} profile)") if stored else ""
     raise BaselineError(
-        f"no baseline for this hardware ({describe(key)}) in {baselines_dir(results_dir)}; save one on a known-good "
-        "setup with `mnist-bench baseline save RUN`, or pass --allow-hardware-mismatch to use the closest one")
+        f"no baseline for this machine ({describe(key)}) in {baselines_dir(results_dir)}; save one on a known-good "
+        f"setup with `mnist-bench baseline save {run.path}`{hint}")

@@ -1,115 +1,191 @@
-"""Comparing two runs benchmark by benchmark: one verdict per configuration found in either run."""
+"""Comparing two runs benchmark by benchmark: one verdict per configuration found in either run.
+
+How a verdict is reached (the README says it in five lines):
+  1. Rows are matched by configuration. Each row's change is the Hodges-Lehmann shift between the two
+     runs' rounds, with its exact 95% interval (measure/effect.py).
+  2. A machine is often faster or slower as a whole from one session to the next. The median change over a
+     device's rows (5 or more) is that machine-wide shift; it is taken out of every row and reported on its
+     own, since a slower machine and code that slows everything look the same (--absolute keeps it in).
+  3. Each session's drift while it ran (how far its rows' yardstick rounds strayed, measure/measurement.py)
+     widens each row's interval: a row measured in a slow minute is not mistaken for a change.
+  4. The verdict is `compare` on that interval with the threshold: slower / faster only when the whole
+     interval lies beyond it, same when it lies within it, inconclusive otherwise.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from statistics import median
+from collections import defaultdict
+from dataclasses import dataclass, field
+from math import exp, log
 
 from mnist_core.errors import BaselineError
-from mnist_core.runs.runfile import SECTION
-from mnist_core.regress import ranktest
+from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
+                                       unpaired)
+from mnist_core.measure.measurement import Measurement
+from mnist_core.measure.stats import median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
-from mnist_core.regress.measured import Measured, outcome_key, run_benchmarks
-from mnist_core.regress.verdicts import MISSING, NEW, REGRESSED, VERDICTS, Judgement, check_threshold, judge
+from mnist_core.runs.rows import AccuracyRow, Row, TransferRow
+from mnist_core.runs.runfile import Run
+
+DEFAULT_THRESHOLD_PCT = 10.0
+NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
+STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
+MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift is estimated
+OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
 
 
 @dataclass(frozen=True)
-class Row:
-    baseline: Measured | None
-    current: Measured | None
-    judgement: Judgement
+class RowComparison:
+    id: str
+    kind: str
+    unit: str
+    baseline: Measurement | None
+    current: Measurement | None
+    status: str  # one of STATUSES
+    verdict: Verdict | None = None
+    note: str = ""
 
     @property
-    def measured(self) -> Measured:
+    def measured(self) -> Measurement:
         return self.current or self.baseline
 
-    @property
-    def verdict(self) -> str:
-        return self.judgement.verdict
+
+@dataclass(frozen=True)
+class Shift:
+    """The change every row of a group shared: the machine (or everything) was faster or slower."""
+
+    group: str  # a device, or "copies"
+    effect: Effect
+    verdict: Verdict
+    rows: int
 
 
 @dataclass(frozen=True)
 class Comparison:
-    rows: tuple[Row, ...]
+    rows: tuple[RowComparison, ...]
     threshold_pct: float
     key_differences: tuple[str, ...]  # empty when both runs have the same hardware key
-    not_compared: dict  # kind -> rows without per-round throughput, in either run
+    not_compared: dict  # kind -> rows without rounds (time to accuracy), in either run
     baseline_partial: bool
     current_partial: bool
+    shifts: tuple[Shift, ...] = ()
+    drift_pct: dict = field(default_factory=dict)  # (run name, group) -> drift allowed for
+    absolute: bool = False
 
-    def count(self, verdict: str) -> int:
-        return sum(row.verdict == verdict for row in self.rows)
+    def count(self, status: str) -> int:
+        return sum(row.status == status for row in self.rows)
 
     @property
-    def regressed(self) -> list[Row]:
-        return [row for row in self.rows if row.verdict == REGRESSED]
-
-    def shared_shift_pct(self) -> float | None:
-        """The median Δ% when every compared benchmark (3 or more) moved the same way beyond the threshold.
-
-        Rounds only show the noise inside one session; a whole machine that is slower (other load, clocks,
-        thermals) moves every benchmark at once, which a per-benchmark test cannot tell from a real change.
-        """
-        deltas = [row.judgement.delta_pct for row in self.rows if row.judgement.delta_pct is not None]
-        if len(deltas) < 3 or min(abs(delta) for delta in deltas) <= self.threshold_pct:
-            return None
-        if not (all(delta < 0 for delta in deltas) or all(delta > 0 for delta in deltas)):
-            return None
-        return median(deltas)
+    def regressed(self) -> list[RowComparison]:
+        return [row for row in self.rows if row.status == SLOWER]
 
     def summary(self) -> str:
-        return ", ".join(f"{self.count(verdict)} {verdict}" for verdict in VERDICTS if self.count(verdict))
+        return ", ".join(f"{self.count(status)} {status}" for status in STATUSES if self.count(status))
 
 
-def is_partial(run: dict) -> bool:
-    return not run.get(SECTION, {}).get("complete", True)
+def _group(row: Row) -> str:
+    return "copies" if isinstance(row, TransferRow) else row.config.device
 
 
-def compare_runs(baseline_run: dict, current_run: dict, threshold_pct: float = 10.0, *,
-                 allow_hardware_mismatch: bool = False, alpha: float = ranktest.ALPHA,
-                 names: tuple[str, str] = ("baseline", "current run")) -> Comparison:
-    """Verdicts for every configuration in either run; BaselineError when the runs can't be compared."""
-    check_threshold(threshold_pct)
-    differences = key_differences(hardware_key(baseline_run), hardware_key(current_run))
+def run_drift_pct(run: Run) -> dict[str, float]:
+    """Per group (device, or copies): the drift to allow for, from the run's yardstick (Run.drift); runs that
+    recorded none (format 1, or copies, which have no yardstick) get an assumed allowance."""
+    drift = {device: item.spread_pct for device, item in run.drift().items() if item.spread_pct is not None}
+    groups = {_group(row) for row in run.rows if not isinstance(row, AccuracyRow)}
+    return {group: drift.get(group, OLD_RUN_DRIFT_PCT) for group in groups}
+
+
+def _shift(group: str, effects: list[Effect], threshold_pct: float) -> Shift | None:
+    if len(effects) < MIN_ROWS_FOR_SHIFT:
+        return None
+    interval = median_interval([log(effect.ratio) for effect in effects])
+    effect = Effect(exp(interval.estimate), exp(interval.low), exp(interval.high), interval.confidence, "rows",
+                    len(effects))
+    return Shift(group, effect, compare(effect, threshold_pct), len(effects))
+
+
+def check_comparable(baseline: Run, current: Run, names: tuple[str, str], allow_hardware_mismatch: bool) -> list[str]:
+    """The hardware differences (empty: same setup); BaselineError when the runs must not be compared."""
+    profiles = (baseline.profile, current.profile)
+    if profiles[0] != profiles[1]:
+        raise BaselineError(
+            f"{names[0]} is a {profiles[0]}-profile run and {names[1]} a {profiles[1]}-profile run: profiles differ "
+            "in round sizes and counts, so their numbers are not comparable; compare runs of one profile "
+            f"(pytest --benchmark-only --bench-profile={profiles[0]})")
+    differences = key_differences(hardware_key(baseline.data), hardware_key(current.data))
     if differences and not allow_hardware_mismatch:
         raise BaselineError(f"{names[0]} and {names[1]} are from different hardware keys ({'; '.join(differences)}); "
                             "compare runs of one setup, or pass --allow-hardware-mismatch to compare anyway")
-    before = run_benchmarks(baseline_run, names[0])
-    after = run_benchmarks(current_run, names[1])
-    common = before.by_key.keys() & after.by_key.keys()
+    return differences
+
+
+def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT, *,
+                 allow_hardware_mismatch: bool = False, absolute: bool = False,
+                 names: tuple[str, str] = ("baseline", "current run")) -> Comparison:
+    """Verdicts for every configuration in either run; BaselineError when the runs can't be compared."""
+    check_threshold(threshold_pct)
+    differences = check_comparable(baseline, current, names, allow_hardware_mismatch)
+    before = {row.key: row for row in baseline.rows if not isinstance(row, AccuracyRow)}
+    after = {row.key: row for row in current.rows if not isinstance(row, AccuracyRow)}
+    common = before.keys() & after.keys()
     if not common:
         raise BaselineError(
-            f"no benchmark configuration is in both {names[0]} ({len(before.by_key)} comparable) and "
-            f"{names[1]} ({len(after.by_key)}); compare runs of the same profile, --devices and -k selection")
-    why_absent = _outcomes(current_run)
+            f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
+            f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
+    raw = {key: unpaired(after[key].measurement.rates, before[key].measurement.rates) for key in common}
+    shifts = []
+    shift_of: dict[str, float] = {}
+    if not absolute:
+        by_group: dict[str, list[Effect]] = defaultdict(list)
+        for key in common:
+            by_group[_group(after[key])].append(raw[key])
+        for group, effects in by_group.items():
+            shift = _shift(group, effects, threshold_pct)
+            if shift is not None:
+                shifts.append(shift)
+                shift_of[group] = log(shift.effect.ratio)
+    drift_before, drift_after = run_drift_pct(baseline), run_drift_pct(current)
     rows = []
-    for key, old in before.by_key.items():
-        new = after.by_key.get(key)
+    for key, old in before.items():
+        new = after.get(key)
         if new is None:
-            note = why_absent.get(key) or ("not run: the current run is partial" if is_partial(current_run) else "")
-            rows.append(Row(old, None, Judgement(MISSING, baseline=old.median, note=note)))
-        else:
-            rows.append(Row(old, new, judge(old.rounds, new.rounds, threshold_pct, alpha)))
-    rows += [Row(None, new, Judgement(NEW, current=new.median)) for key, new in after.by_key.items()
-             if key not in before.by_key]
-    not_compared = {kind: max(before.not_compared.get(kind, 0), after.not_compared.get(kind, 0))
-                    for kind in {**before.not_compared, **after.not_compared}}
-    return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, is_partial(baseline_run),
-                      is_partial(current_run))
+            rows.append(RowComparison(old.id, old.kind, old.measurement.unit, old.measurement, None, MISSING,
+                                      note=_why_absent(current, old)))
+            continue
+        group = _group(new)
+        allowance = log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2 + \
+            log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2
+        effect = raw[key].shifted(shift_of.get(group, 0.0)).widened(allowance ** 0.5)
+        verdict = compare(effect, threshold_pct)
+        rows.append(RowComparison(new.id, new.kind, new.measurement.unit, old.measurement, new.measurement,
+                                  verdict.label, verdict, verdict.why))
+    rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
+             for key, new in after.items() if key not in before]
+    rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
+             for name, run in zip(names, (baseline, current)) for item in run.unusable]
+    not_compared = {}
+    for run in (baseline, current):
+        count = sum(isinstance(row, AccuracyRow) for row in run.rows)
+        if count:
+            not_compared["accuracy"] = max(not_compared.get("accuracy", 0), count)
+    drift = {**{(names[0], group): value for group, value in drift_before.items()},
+             **{(names[1], group): value for group, value in drift_after.items()}}
+    return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,
+                      not current.complete, tuple(shifts), drift, absolute)
 
 
-def _outcomes(run: dict) -> dict[tuple, str]:
-    """Configuration key -> why the run has no result for it (its recorded failure or skip).
-
-    Keyed like the rows (measured.outcome_key): copies by their transfer fields, the rest by configuration.
-    """
-    section = run.get(SECTION) or {}
-    reasons = {}
-    for outcome in ("skipped", "failed"):
+def _why_absent(run: Run, row: Row) -> str:
+    """Why the run has no result for a configuration: its recorded failure or skip, or that it is partial."""
+    section = run.section
+    for outcome in ("failed", "skipped"):
         for entry in section.get(outcome) or []:
-            config = entry.get("config") if isinstance(entry, dict) else None
-            if isinstance(config, dict) and entry.get("kind"):
-                key = outcome_key(entry["kind"], config)
-                if key is not None:
-                    reasons[key] = f"{outcome}: {entry.get('reason', '')}".strip()
-    return reasons
+            if isinstance(entry, dict) and entry.get("id") == row.id:
+                return f"{outcome}: {entry.get('reason', '')}".strip()
+    unusable = next((item for item in run.unusable if item.id == row.id), None)
+    if unusable is not None:
+        return f"unusable: {unusable.reason}"
+    return "not run: the current run is partial" if not run.complete else ""
+
+
+__all__ = ["DEFAULT_THRESHOLD_PCT", "FASTER", "INCONCLUSIVE", "MISSING", "NEW", "SAME", "SLOWER", "UNUSABLE",
+           "Comparison", "RowComparison", "Shift", "compare_runs", "run_drift_pct"]

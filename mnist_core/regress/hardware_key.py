@@ -1,7 +1,9 @@
 """The hardware key of a run: what must match for two runs' numbers to be comparable.
 
 GPU model, driver major version, CUDA (torch's build), torch major.minor, CPU model, cores
-available, dataset and profile; read from the run's machine_info and mnist_bench section.
+available and dataset; read from the run's machine_info and mnist_bench section. The profile is kept
+beside the key (a baseline per machine and profile) but is not hardware: runs of two profiles differ in
+round sizes and counts, and a mismatch is its own error.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 
 from mnist_core.runs.runfile import SECTION, slug
 
-KEY_FIELDS = ("gpu", "driver_major", "cuda", "torch", "cpu", "cores", "dataset", "profile")
+KEY_FIELDS = ("gpu", "driver_major", "cuda", "torch", "cpu", "cores", "dataset")  # what must match: the setup
 NONE = "none"
 
 
@@ -56,12 +58,12 @@ def key_slug(key: dict[str, str]) -> str:
 
 
 def key_differences(baseline: dict[str, str], current: dict[str, str]) -> list[str]:
-    """'torch 2.10 vs 2.11' for each field that differs, in key order."""
+    """'torch 2.10 vs 2.11' for each hardware field that differs, in key order (the profile is not one)."""
     return [f"{name} {baseline.get(name)} vs {current.get(name)}" for name in KEY_FIELDS
             if baseline.get(name) != current.get(name)]
 
 
-def describe(key: dict[str, str]) -> str:
+def describe(key: dict[str, str], *, profile: bool = True) -> str:
     gpu = f"{key['gpu']} (driver {key['driver_major']})" if key["gpu"] != NONE else "no GPU"
-    return (f"{gpu}, CUDA {key['cuda']}, torch {key['torch']}, {key['cpu']} x{key['cores']}, "
-            f"{key['dataset']}, {key['profile']} profile")
+    text = f"{gpu}, CUDA {key['cuda']}, torch {key['torch']}, {key['cpu']} x{key['cores']}, {key['dataset']}"
+    return f"{text}, {key['profile']} profile" if profile else text

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from mnist_core.regress.comparison import Comparison
+from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
+from mnist_core.regress.comparison import MISSING, NEW, UNUSABLE, Comparison, RowComparison
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
-from mnist_core.regress.verdicts import IMPROVED, MISSING, NEW, REGRESSED
 
-VERDICT_STYLES = {REGRESSED: "bold red", IMPROVED: "green", NEW: "cyan", MISSING: "yellow"}
+VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
+                  INCONCLUSIVE: "dim", SAME: ""}
 RULE_STYLES = {VIOLATED: "bold red", HOLDS: "green", NOT_APPLICABLE: "dim"}
 
 
@@ -19,28 +20,32 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
 
 
-def _rounds(measured) -> str:
-    return "-" if measured is None else f"{_number(measured.median)} ({len(measured.rounds)})"
+def _median(measurement) -> str:
+    return "-" if measurement is None else f"{_number(measurement.median)} ({measurement.rounds})"
 
 
 def comparison_table(comparison: Comparison, title: str = "mnist-bench compare") -> Table:
-    table = Table(title=f"{title}: median over rounds (rounds), higher is better; "
+    table = Table(title=f"{title}: median (rounds), higher is better; change with its 95% interval; "
                         f"threshold ±{comparison.threshold_pct:g}%")
     for column, justify in (("configuration", "left"), ("unit", "left"), ("baseline", "right"),
-                            ("current", "right"), ("Δ%", "right"), ("verdict", "left"), ("p", "right"),
+                            ("current", "right"), ("change [95% interval]", "right"), ("verdict", "left"),
                             ("note", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in comparison.rows:
-        judgement = row.judgement
-        delta = "-" if judgement.delta_pct is None else f"{judgement.delta_pct:+.1f}%"
-        p_value = "-" if judgement.p_value is None else f"{judgement.p_value:.3f}"
-        table.add_row(row.measured.name, row.measured.unit, _rounds(row.baseline), _rounds(row.current), delta,
-                      Text(row.verdict, style=VERDICT_STYLES.get(row.verdict, "")), p_value, judgement.note)
+        change = row.verdict.why if row.verdict is not None else "-"
+        note = "" if row.verdict is not None and row.note == row.verdict.why else row.note
+        table.add_row(row.id, row.unit, _median(row.baseline), _median(row.current), change,
+                      Text(row.status, style=VERDICT_STYLES.get(row.status, "")), note)
     return table
 
 
+def _names(rows: list[RowComparison]) -> str:
+    return ", ".join(row.id for row in rows)
+
+
 def comparison_lines(comparison: Comparison) -> list[str]:
-    """What a reader must know beside the table: partial runs, hardware differences, rows left out."""
+    """What a reader must know beside the table: partial runs, hardware differences, the machine-wide shift,
+    rows left out, and the verdict."""
     lines = []
     if comparison.key_differences:
         lines.append(f"warning: different hardware keys ({'; '.join(comparison.key_differences)}): "
@@ -48,16 +53,23 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     for name, partial in (("baseline", comparison.baseline_partial), ("current run", comparison.current_partial)):
         if partial:
             lines.append(f"note: the {name} is PARTIAL (interrupted): only its completed benchmarks are compared")
+    for shift in comparison.shifts:
+        where = "host-to-device copies" if shift.group == "copies" else f"{shift.group.upper()} rows"
+        if shift.verdict.label in (SLOWER, FASTER, INCONCLUSIVE):
+            lines.append(f"note: all {shift.rows} {where} moved together by {shift.verdict.why}: the machine (or "
+                         "everything in this setup) was slower or faster; verdicts are relative to that. A slower "
+                         "machine and code that slows every row look the same: rerun the baseline on this machine "
+                         "now to tell, or use --absolute on a dedicated machine")
     if comparison.not_compared:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(comparison.not_compared.items()))
         lines.append(f"not compared: {kinds} (one timed run each: no rounds to tell a change from noise)")
-    shift = comparison.shared_shift_pct()
-    if shift is not None:
-        lines.append(f"note: every benchmark moved the same way (median {shift:+.0f}%): the whole machine may have "
-                     "been slower or faster (other load, clocks, power); rerun both on a quiet machine to confirm")
+    unusable = [row for row in comparison.rows if row.status == UNUSABLE]
+    if unusable:
+        lines.append(f"unusable: {len(unusable)} row(s) with numbers that cannot be real were set aside, never "
+                     f"compared: {_names(unusable)}")
     regressed = comparison.regressed
-    verdict = (f"REGRESSION: {len(regressed)} slower by more than {comparison.threshold_pct:g}% beyond noise: "
-               + ", ".join(row.measured.name for row in regressed)) if regressed else "no regression"
+    verdict = (f"REGRESSION: {len(regressed)} slower by more than {comparison.threshold_pct:g}% with the whole 95% "
+               f"interval: {_names(regressed)}") if regressed else "no regression"
     lines.append(f"{comparison.summary()}; {verdict}")
     return lines
 
@@ -65,17 +77,17 @@ def comparison_lines(comparison: Comparison) -> list[str]:
 def rules_table(results: list[RuleResult], threshold_pct: float) -> Table:
     table = Table(title=f"mnist-bench setting rules (this run; threshold ±{threshold_pct:g}%)")
     for column, justify in (("rule", "left"), ("favoured setting", "left"), ("other setting", "left"),
-                            ("favoured", "right"), ("other", "right"), ("unit", "left"), ("ratio", "right"),
-                            ("outcome", "left"), ("note", "left")):
+                            ("favoured", "right"), ("other", "right"), ("unit", "left"),
+                            ("change [95% interval]", "right"), ("outcome", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for result in results:
         if not result.pairs:
-            table.add_row(result.rule, "-", "-", "-", "-", "-", "-",
-                          Text(result.outcome, style=RULE_STYLES[NOT_APPLICABLE]), result.reason)
+            table.add_row(result.rule, "-", "-", "-", "-", "-", result.reason,
+                          Text(result.outcome, style=RULE_STYLES[NOT_APPLICABLE]))
         for pair in result.pairs:
-            table.add_row(result.rule, pair.favoured.name, pair.other.name, _number(pair.favoured.median),
-                          _number(pair.other.median), pair.favoured.unit, f"{pair.ratio:.2f}x",
-                          Text(pair.outcome, style=RULE_STYLES.get(pair.outcome, "")), pair.note)
+            table.add_row(result.rule, pair.favoured.id, pair.other.id, _number(pair.favoured.measurement.median),
+                          _number(pair.other.measurement.median), pair.favoured.measurement.unit, pair.verdict.why,
+                          Text(pair.outcome, style=RULE_STYLES.get(pair.outcome, "")))
     return table
 
 
@@ -86,9 +98,7 @@ def rule_lines(results: list[RuleResult]) -> list[str]:
         line = f"rule {result.rule} ({result.title}): {result.outcome}"
         broken = [pair for pair in result.pairs if pair.outcome == VIOLATED]
         if broken:
-            line += ": " + "; ".join(
-                f"{pair.favoured.name} {_number(pair.favoured.median)} vs {pair.other.name} "
-                f"{_number(pair.other.median)} {pair.favoured.unit} ({pair.ratio:.2f}x)" for pair in broken)
+            line += ": " + "; ".join(f"{pair.favoured.id} vs {pair.other.id} {pair.verdict.why}" for pair in broken)
         elif result.reason:
             line += f" ({result.reason})"
         lines.append(line)

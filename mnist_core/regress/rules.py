@@ -6,32 +6,36 @@
              device, model and batch size
   workers    num_workers > 0 beats num_workers = 0 (same device, batch size, pin_memory, non_blocking)
 
-Each pair is judged like a regression (verdicts.judge, the other setting as the baseline): the
-favoured setting "holds" when it is faster by more than the threshold beyond noise, the rule is
-"violated" when it is slower by more than the threshold beyond noise, and "unclear" otherwise.
-A rule with no such pair in the run is "not applicable" (e.g. pinned-nb on a CPU-only machine).
+Each pair is one effect from the run (measurement.relative: drift-corrected where the rounds were paired
+with the same yardstick) judged by `compare` with the threshold: the rule holds when the favoured setting
+is faster, is violated when it is slower, and otherwise the pair shows no difference (same) or cannot
+tell (inconclusive). A rule with no such pair in the run is "not applicable".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_core.regress import ranktest
-from mnist_core.regress.measured import Measured, run_benchmarks
-from mnist_core.regress.verdicts import IMPROVED, REGRESSED, judge
+from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER, Verdict, compare
+from mnist_core.measure.measurement import relative
+from mnist_core.runs.rows import ThroughputRow, TransferRow
+from mnist_core.runs.runfile import Run
 
-HOLDS, VIOLATED, UNCLEAR, NOT_APPLICABLE = "holds", "violated", "unclear", "not applicable"
+HOLDS, VIOLATED, NO_DIFFERENCE, UNCLEAR, NOT_APPLICABLE = (
+    "holds", "violated", "no difference", "inconclusive", "not applicable")
+OUTCOMES = {FASTER: HOLDS, SLOWER: VIOLATED, SAME: NO_DIFFERENCE, INCONCLUSIVE: UNCLEAR}
 RULE_KINDS = ("train", "loader")  # overhead rows repeat train configurations
 
 
 @dataclass(frozen=True)
 class Pair:
-    favoured: Measured
-    other: Measured
-    outcome: str
-    ratio: float  # favoured / other, medians
-    p_value: float | None
-    note: str = ""
+    favoured: ThroughputRow | TransferRow
+    other: ThroughputRow | TransferRow
+    verdict: Verdict
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES[self.verdict.label]
 
 
 @dataclass(frozen=True)
@@ -50,64 +54,67 @@ RULES = {
 }
 
 
-def _pair(favoured: Measured, other: Measured, threshold_pct: float, alpha: float) -> Pair:
-    judgement = judge(other.rounds, favoured.rounds, threshold_pct, alpha)
-    outcome = {IMPROVED: HOLDS, REGRESSED: VIOLATED}.get(judgement.verdict, UNCLEAR)
-    note = judgement.note or ("" if outcome != UNCLEAR else f"within ±{threshold_pct:g}%")
-    return Pair(favoured, other, outcome, favoured.median / other.median, judgement.p_value, note)
+def _same(row, other, names: tuple[str, ...]) -> bool:
+    fields = lambda item: item.config if isinstance(item, ThroughputRow) else item  # noqa: E731
+    return row.kind == other.kind and all(getattr(fields(row), name) == getattr(fields(other), name) for name in names)
 
 
-def _same(row: Measured, other: Measured, names: tuple[str, ...]) -> bool:
-    return row.kind == other.kind and all(row.fields.get(name) == other.fields.get(name) for name in names)
+def _settings(row) -> tuple[bool, bool]:
+    item = row.config if isinstance(row, ThroughputRow) else row
+    return item.pin_memory, item.non_blocking
 
 
-def _pinned_pairs(rows: list[Measured]) -> tuple[list[tuple[Measured, Measured]], str]:
-    cuda = [row for row in rows if row.fields.get("device") == "cuda"
-            and (row.kind == "transfer" or (row.kind in RULE_KINDS and row.fields.get("loader") == "dataloader"))]
+def _pinned_pairs(rows: list) -> tuple[list, str]:
+    cuda = [row for row in rows if (isinstance(row, TransferRow) and row.device == "cuda")
+            or (isinstance(row, ThroughputRow) and row.kind in RULE_KINDS and row.config.device == "cuda"
+                and row.config.loader == "dataloader")]
     if not cuda:
         return [], "no CUDA dataloader or copy rows in this run"
-    same = {"transfer": ("device", "transfer")}
     pairs = []
     for row in cuda:
-        if row.fields["pin_memory"] and row.fields["non_blocking"]:
-            names = same.get(row.kind, ("device", "model", "hidden_width", "batch_size", "num_workers"))
-            pairs += [(row, other) for other in cuda if _same(row, other, names)
-                      and not other.fields["pin_memory"] and not other.fields["non_blocking"]]
+        if _settings(row) == (True, True):
+            names = ("device", "transfer") if isinstance(row, TransferRow) else (
+                "device", "model", "hidden_width", "batch_size", "num_workers")
+            pairs += [(row, other) for other in cuda if _same(row, other, names) and _settings(other) == (False, False)]
     return pairs, "no pageable + blocking row with the same batch size and workers as a pinned + non_blocking one"
 
 
-def _resident_pairs(rows: list[Measured]) -> tuple[list[tuple[Measured, Measured]], str]:
+def _resident_pairs(rows: list) -> tuple[list, str]:
     names = ("device", "model", "hidden_width", "batch_size")
+    throughput = [row for row in rows if isinstance(row, ThroughputRow) and row.kind in RULE_KINDS]
     pairs = []
-    for row in rows:
-        if row.kind in RULE_KINDS and row.fields.get("loader") == "resident":
-            loaders = [other for other in rows if other.fields.get("loader") == "dataloader" and _same(row, other, names)]
+    for row in throughput:
+        if row.config.loader == "resident":
+            loaders = [other for other in throughput if other.config.loader == "dataloader" and _same(row, other, names)]
             if loaders:
-                pairs.append((row, max(loaders, key=lambda other: other.median)))
+                pairs.append((row, max(loaders, key=lambda other: other.measurement.median)))
     return pairs, "no resident and dataloader rows with the same device, model and batch size"
 
 
-def _workers_pairs(rows: list[Measured]) -> tuple[list[tuple[Measured, Measured]], str]:
+def _workers_pairs(rows: list) -> tuple[list, str]:
     names = ("device", "model", "hidden_width", "loader", "batch_size", "pin_memory", "non_blocking")
+    throughput = [row for row in rows if isinstance(row, ThroughputRow) and row.kind in RULE_KINDS
+                  and row.config.loader == "dataloader"]
     pairs = []
-    for row in rows:
-        if row.kind in RULE_KINDS and row.fields.get("loader") == "dataloader" and (row.fields.get("num_workers") or 0) > 0:
-            pairs += [(row, other) for other in rows if other.fields.get("num_workers") == 0 and _same(row, other, names)]
+    for row in throughput:
+        if row.config.num_workers > 0:
+            pairs += [(row, other) for other in throughput if other.config.num_workers == 0 and _same(row, other, names)]
     return pairs, "no dataloader rows with num_workers > 0 and = 0 at the same batch size and settings"
 
 
 FINDERS = {"pinned-nb": _pinned_pairs, "resident": _resident_pairs, "workers": _workers_pairs}
 
 
-def check_rules(run: dict, threshold_pct: float = 10.0, alpha: float = ranktest.ALPHA) -> list[RuleResult]:
-    """Every rule on one loaded run, in RULES order."""
-    rows = list(run_benchmarks(run).by_key.values())
+def check_rules(run: Run, threshold_pct: float = 10.0) -> list[RuleResult]:
+    """Every rule on one run, in RULES order."""
+    rows = list(run.rows)
     results = []
     for rule, title in RULES.items():
         found, reason = FINDERS[rule](rows)
-        pairs = tuple(_pair(favoured, other, threshold_pct, alpha) for favoured, other in found)
+        pairs = tuple(Pair(favoured, other, compare(relative(favoured.measurement, other.measurement), threshold_pct))
+                      for favoured, other in found)
         outcomes = {pair.outcome for pair in pairs}
-        outcome = next((o for o in (VIOLATED, HOLDS, UNCLEAR) if o in outcomes), NOT_APPLICABLE)
+        outcome = next((o for o in (VIOLATED, HOLDS, UNCLEAR, NO_DIFFERENCE) if o in outcomes), NOT_APPLICABLE)
         results.append(RuleResult(rule, title, outcome, pairs, "" if pairs else reason))
     return results
 

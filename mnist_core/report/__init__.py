@@ -1,13 +1,14 @@
-"""The CPU-vs-GPU report: tables, findings, plots, Markdown/HTML and the pandas API for notebooks.
+"""The CPU-vs-GPU report: the answer, findings, tables, plots, Markdown/HTML and the pandas API for notebooks.
 
     from mnist_core.report import report_frame, report_tables, write_report
-    frame = report_frame("results/run-....json")          # one tidy row per benchmark
-    tables = report_tables(frame)                          # dict of DataFrames, one per report table
+    frame = report_frame("results/run-....json")           # one tidy row per benchmark (results.csv)
+    tables = report_tables("results/run-....json")         # dict of DataFrames, one per report table
     write_report(["results/run-....json"], "results/my-report")
 
-One concern per module: inputs (load and check runs), results (tidy frame, CSV), tables
-(DataFrames), findings (sentences from tables), plots (PNG figures), sections (the Report
-model in reading order), render (Markdown, HTML), console (rich), writer (the folder).
+One concern per module: inputs (read and label runs), analysis (every verdict the report states),
+answer (the answer block), findings, tables (DataFrames), plots (PNG figures with intervals),
+sections (the Report model in reading order), render (Markdown, self-contained HTML), console (rich),
+writer (the folder, written whole).
 """
 
 from __future__ import annotations
@@ -17,42 +18,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnist_core.report import findings as _findings
 from mnist_core.report import plots as _plots
 from mnist_core.report import tables as _tables
 from mnist_core.report.inputs import RunInput, load_runs
 from mnist_core.report.model import Finding, Report
 from mnist_core.report.render import to_html, to_markdown
-from mnist_core.report.results import csv_text, tidy_frame
 from mnist_core.report.sections import build_report as _build_report
 from mnist_core.report.writer import CSV, HTML, MARKDOWN, REPORT_FILES, ReportWriteError, WrittenReport, check_out_dir, write_files
+from mnist_core.runs.frame import csv_text, run_frame
 
 
 def report_frame(*paths: str | Path) -> pd.DataFrame:
-    """One tidy row per benchmark of one or more runs (the rows of results.csv), with `machine`,
-    `id`, `epoch_s` and `iqr_pct` added. Raises RunFileError for a file that is not a usable run."""
-    return tidy_frame(load_runs(paths))
+    """One tidy row per usable benchmark of one or more runs (the rows of results.csv), labelled by machine.
+    Raises RunFileError for a file that is not a usable run."""
+    runs = load_runs(paths)
+    return pd.concat([run_frame(run.run, run.label) for run in runs], ignore_index=True)
 
 
-def report_tables(frame_or_paths: pd.DataFrame | str | Path, *more_paths: str | Path) -> dict[str, pd.DataFrame]:
-    """Each report table as a DataFrame of raw numbers: headline, cpu_vs_gpu, targets, transfer_settings,
-    pipeline, crossover, bandwidth, telemetry, accuracy, noise, overhead, side_by_side."""
-    frame = frame_or_paths if isinstance(frame_or_paths, pd.DataFrame) else report_frame(frame_or_paths, *more_paths)
-    return _tables.frame_tables(frame)
+def report_tables(*paths: str | Path) -> dict[str, pd.DataFrame]:
+    """Each report table as a DataFrame of raw numbers (see tables.TABLES), for one or more runs."""
+    return _tables.report_tables(load_runs(paths))
 
 
-def build_report(runs: list[RunInput]) -> tuple[Report, pd.DataFrame, dict]:
-    """The Report model, its tidy frame and its figures (filename -> matplotlib Figure), nothing written."""
-    frame = tidy_frame(runs)
-    tables = _tables.frame_tables(frame)
-    figures = _plots.draw_all(frame, tables)
-    report = _build_report(runs, sorted(set(frame["device"].dropna())), tables, _tables.environment_table(runs),
-                           _tables.outcome_table(runs), _findings.all_findings(tables), figures)
-    return report, frame, figures
+def build_report(runs: list[RunInput]) -> tuple[Report, pd.DataFrame, dict[str, bytes]]:
+    """The Report model, its tidy frame and its plots (filename -> PNG), nothing written."""
+    tables = _tables.report_tables(runs)
+    figures = _plots.draw_all(tables)
+    frame = pd.concat([run_frame(run.run, run.label) for run in runs], ignore_index=True)
+    return _build_report(runs, tables, figures), frame, figures
 
 
 def write_report(run_paths, out_dir: str | Path, force: bool = False) -> WrittenReport:
-    """Write out_dir/report.md, report.html, results.csv and the PNG plots for `run_paths`.
+    """Write out_dir/report.md, report.html (self-contained), results.csv and the PNG plots for `run_paths`.
 
     Every run is checked first (RunFileError: not a run, empty, all failed, newer format);
     an existing report is never replaced unless `force` (OutputExistsError)."""

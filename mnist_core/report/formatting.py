@@ -1,4 +1,9 @@
-"""How report cells read: one label (with its unit) and one number format per column name."""
+"""How report cells read: one label (with its unit) and one number format per column name.
+
+A column that claims a difference carries its interval and verdict in companion columns named
+`<column>_low`, `<column>_high` and `<column>_verdict`: the cell reads "3.56× [3.21–3.94] faster" and the
+companions are not shown on their own.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import pandas as pd
 
 MISSING = "-"
 _KIB, _MIB = 1024, 1024 * 1024
+COMPANIONS = ("_low", "_high", "_verdict")
+VERDICT_MARKS = {"faster": "▲ faster", "slower": "▼ slower", "same": "= same", "inconclusive": "? inconclusive"}
 
 
 def _is_missing(value) -> bool:
@@ -19,16 +26,38 @@ def _is_missing(value) -> bool:
     return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
+def _significant(value: float, digits: int = 3) -> str:
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
+    return f"{value:,.{decimals}f}"
+
+
 def rate(value) -> str:
+    """Throughput with three significant digits: 6,012, 21.4k, 169k, 1.32M."""
+    value = float(value)
+    if abs(value) >= 1e6:
+        return f"{_significant(value / 1e6)}M"
+    if abs(value) >= 1e4:
+        return f"{_significant(value / 1e3)}k"
     return f"{value:,.0f}"
 
 
+def duration(seconds) -> str:
+    """A time with its unit and three significant digits: 8.31 s, 352 ms, 41.0 µs."""
+    seconds = float(seconds)
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale or unit == "µs":
+            return f"{_significant(seconds / scale)} {unit}"
+    return f"{seconds} s"
+
+
 def seconds(value) -> str:
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:,.1f}"
+    return duration(value)
 
 
 def times(value) -> str:
-    return f"{value:.2f}x" if abs(value) < 10 else f"{value:,.1f}x"
+    return f"{_significant(float(value))}×"
 
 
 def signed_pct(value) -> str:
@@ -50,7 +79,7 @@ def auto(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{value:,d}"
     if isinstance(value, (float, np.floating)):
-        return rate(value) if abs(value) >= 100 else f"{value:.3g}"
+        return _significant(value)
     return str(value)
 
 
@@ -65,98 +94,103 @@ def when(started_at: str | None) -> str | None:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
+def _ratio_interval(value, low, high, verdict) -> str:
+    text = f"{times(value)}"
+    if not (_is_missing(low) or _is_missing(high)):
+        text += f" [{times(low)}–{times(high)}]"
+    return f"{text} {VERDICT_MARKS.get(verdict, '')}".rstrip()
+
+
+def _pct_interval(value, low, high, verdict) -> str:
+    text = signed_pct(value)
+    if not (_is_missing(low) or _is_missing(high)):
+        text += f" [{low:+.1f}, {high:+.1f}]"
+    return f"{text} {VERDICT_MARKS.get(verdict, '')}".rstrip()
+
+
+def _rate_interval(value, low, high, _verdict) -> str:
+    if _is_missing(low) or _is_missing(high):
+        return rate(value)
+    return f"{rate(value)} [{rate(low)}–{rate(high)}]"
+
+
+INTERVAL_FORMATS = {"ratio_ci": _ratio_interval, "pct_ci": _pct_interval, "rate_ci": _rate_interval}
 FORMATS: dict[str, Callable] = {
     "text": str,
     "auto": auto,
     "rate": rate,
-    "seconds": seconds,
+    "seconds": duration,
     "times": times,
     "pct": lambda value: f"{value:.1f}",
+    "pct0": lambda value: f"{value:.0f}%",
     "signed_pct": signed_pct,
     "count": lambda value: f"{int(value)}",
     "int": lambda value: f"{value:,.0f}",
     "float1": lambda value: f"{value:,.1f}",
-    "gbs": lambda value: f"{value:.2f}",
+    "gbs": lambda value: f"{value:.1f}",
     "bytes": size,
     "onoff": lambda value: "on" if value else "off",
     "yesno": lambda value: "yes" if value else "no",
-    "reference": lambda value: "reference" if value else "",
-    "best": lambda value: "best" if value else "",
     "noisy": lambda value: "yes" if value else "",
 }
 # What a missing value reads as, where "-" would mislead.
-MISSING_AS = {"onoff": "n/a", "reference": "", "best": "", "noisy": ""}
+MISSING_AS = {"onoff": "n/a", "noisy": ""}
 
 # column -> (label with unit, format)
 COLUMNS: dict[str, tuple[str, str]] = {
     "machine": ("machine", "text"),
     "device": ("device", "text"),
     "id": ("benchmark", "text"),
+    "what": ("", "text"),
     "model": ("model", "text"),
     "loader": ("pipeline", "text"),
-    "pipeline": ("pipeline", "text"),
-    "configuration": ("configuration", "text"),
+    "setting": ("setting", "text"),
     "batch_size": ("batch", "count"),
     "num_workers": ("workers", "count"),
     "pin_memory": ("pin_memory", "onoff"),
     "non_blocking": ("non_blocking", "onoff"),
-    "samples_per_s": ("samples/s", "rate"),
-    "epoch_s": ("epoch (s)", "seconds"),
-    "delta_vs_reference_pct": ("Δ vs reference", "signed_pct"),
-    "reference": ("reference", "reference"),
-    "best": ("best", "best"),
-    "noisy": ("spread > 10%", "noisy"),
-    "reference_id": ("reference benchmark", "text"),
-    "reference_samples_per_s": ("reference samples/s", "rate"),
-    "reference_epoch_s": ("reference epoch (s)", "seconds"),
-    "fastest_id": ("fastest MLP benchmark", "text"),
-    "fastest_samples_per_s": ("fastest samples/s", "rate"),
-    "fastest_epoch_s": ("fastest epoch (s)", "seconds"),
-    "speedup_vs_reference": ("speedup vs reference", "times"),
-    "cpu_id": ("CPU benchmark", "text"),
+    "samples_per_s": ("samples/s [95% interval]", "rate_ci"),
+    "epoch_s": ("per epoch", "seconds"),
+    "vs_tutorial": ("vs the tutorial's setting [95%]", "ratio_ci"),
+    "delta_pct": ("Δ vs the tutorial's setting [95%]", "pct_ci"),
+    "cpu_setting": ("CPU setting", "text"),
     "cpu_samples_per_s": ("CPU samples/s", "rate"),
-    "cpu_epoch_s": ("CPU epoch (s)", "seconds"),
-    "gpu_id": ("GPU benchmark", "text"),
+    "cpu_epoch_s": ("CPU per epoch", "seconds"),
+    "gpu_setting": ("GPU setting", "text"),
     "gpu_samples_per_s": ("GPU samples/s", "rate"),
-    "gpu_epoch_s": ("GPU epoch (s)", "seconds"),
-    "gpu_speedup": ("GPU speedup over CPU", "times"),
-    "faster": ("faster", "text"),
-    "ratio": ("ratio", "text"),
-    "numerator_id": ("benchmark", "text"),
-    "numerator_samples_per_s": ("samples/s", "rate"),
-    "denominator_id": ("vs benchmark", "text"),
-    "denominator_samples_per_s": ("vs samples/s", "rate"),
+    "gpu_epoch_s": ("GPU per epoch", "seconds"),
+    "gpu_vs_cpu": ("GPU vs CPU [95%]", "ratio_ci"),
+    "check": ("design target", "text"),
     "measured_x": ("measured", "times"),
     "target_x": ("target (at least)", "times"),
-    "status": ("status", "text"),
+    "status": ("", "text"),
     "bytes": ("copy size", "bytes"),
-    "gb_s": ("GB/s", "gbs"),
+    "copy": ("source, copy", "text"),
+    "gb_s": ("GB/s [95% interval]", "rate_ci"),
     "us_per_copy": ("µs per copy", "float1"),
-    "pcie_link": ("PCIe link", "text"),
-    "pcie_theoretical_gb_s": ("PCIe max (GB/s)", "gbs"),
-    "pcie_pct": ("% of PCIe max", "pct"),
-    "gpu_util_mean_pct": ("GPU util mean %", "pct"),
-    "gpu_util_max_pct": ("GPU util max %", "pct"),
+    "pcie_pct": ("% of PCIe max", "pct0"),
+    "gpu_util_mean_pct": ("GPU busy (mean %)", "pct"),
     "gpu_mem_used_max_mib": ("GPU memory max (MiB)", "int"),
-    "torch_peak_allocated_mib": ("torch peak allocated (MiB)", "float1"),
-    "gpu_power_mean_w": ("power mean (W)", "float1"),
-    "gpu_sm_clock_mean_mhz": ("SM clock mean (MHz)", "int"),
-    "pcie_rx_mean_mb_s": ("PCIe rx mean (MB/s)", "int"),
-    "target_pct": ("target accuracy %", "pct"),
+    "torch_peak_allocated_mib": ("torch peak (MiB)", "float1"),
+    "gpu_power_mean_w": ("power (W)", "float1"),
+    "gpu_sm_clock_mean_mhz": ("SM clock (MHz)", "int"),
+    "pcie_rx_mean_mb_s": ("PCIe rx (MB/s)", "int"),
+    "target_pct": ("target accuracy", "pct0"),
     "reached": ("reached", "yesno"),
     "epochs": ("epochs", "count"),
-    "seconds_to_target": ("seconds to target", "seconds"),
-    "seconds": ("seconds in all", "seconds"),
-    "val_accuracy_pct": ("final val accuracy %", "pct"),
+    "seconds_to_target": ("time to target", "seconds"),
+    "seconds": ("time in all", "seconds"),
+    "val_accuracy_pct": ("final accuracy", "pct0"),
     "rounds": ("rounds", "count"),
     "median": ("median", "auto"),
     "unit": ("unit", "text"),
     "iqr_pct": ("IQR/median %", "pct"),
-    "bare_samples_per_s": ("bare loop samples/s", "rate"),
-    "overhead_pct": ("suite overhead", "signed_pct"),
-    "overhead_limit_pct": ("limit %", "pct"),
-    "overhead_verdict": ("verdict", "text"),
-    "bare_iqr_pct": ("bare IQR/median %", "pct"),
+    "ci_half_pct": ("95% interval ±%", "pct"),
+    "noisy": ("spread > 10%", "noisy"),
+    "stop_reason": ("stopped", "text"),
+    "paired_with": ("rounds paired with", "text"),
+    "spread_pct": ("drift (±%)", "pct"),
+    "suite_vs_bare": ("suite vs bare loop [95%]", "pct_ci"),
     "field": ("", "text"),
     "outcome": ("outcome", "text"),
     "count": ("count", "count"),
@@ -169,16 +203,24 @@ def column_label(column: str) -> str:
     return COLUMNS.get(column, (column, "auto"))[0]
 
 
-def format_cell(column: str, value) -> str:
+def is_companion(frame: pd.DataFrame, column: str) -> bool:
+    return any(column.endswith(suffix) and column[:-len(suffix)] in frame.columns for suffix in COMPANIONS)
+
+
+def format_cell(column: str, value, row: dict | None = None) -> str:
     kind = COLUMNS.get(column, (column, "auto"))[1]
     if _is_missing(value):
         return MISSING_AS.get(kind, MISSING)
     if isinstance(value, np.generic):
         value = value.item()
+    if kind in INTERVAL_FORMATS:
+        row = row or {}
+        return INTERVAL_FORMATS[kind](value, row.get(f"{column}_low"), row.get(f"{column}_high"),
+                                      row.get(f"{column}_verdict"))
     return FORMATS[kind](value)
 
 
-LEFT_FORMATS = {"text", "reference", "best", "noisy", "onoff", "yesno"}
+LEFT_FORMATS = {"text", "noisy", "onoff", "yesno"}
 
 
 def right_aligned(frame: pd.DataFrame, column: str) -> bool:
@@ -195,8 +237,8 @@ def right_aligned(frame: pd.DataFrame, column: str) -> bool:
 
 def display_rows(frame: pd.DataFrame, hide: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[list[str]]]:
     """(column names, labels, rows of formatted cells) of the visible columns."""
-    columns = [column for column in frame.columns if column not in hide]
+    columns = [column for column in frame.columns if column not in hide and not is_companion(frame, column)]
     labels = [column_label(column) for column in columns]
-    rows = [[format_cell(column, value) for column, value in zip(columns, record)]
-            for record in frame[columns].itertuples(index=False, name=None)]
+    records = frame.to_dict("records")
+    rows = [[format_cell(column, record[column], record) for column in columns] for record in records]
     return columns, labels, rows

@@ -1,4 +1,4 @@
-"""What a report is, independent of how it is rendered: sections of tables, figures, findings."""
+"""What a report is, independent of how it is rendered: the answer, findings, sections of tables and figures."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pandas as pd
 class Table:
     """One table of a section. `frame` keeps raw numbers; rendering formats them by column name.
 
-    `highlight` names a boolean column: rows where it is true are shown in bold (the best
-    setting, the reference row). `hide` columns steer rendering but are not shown.
+    `highlight` names a boolean column: rows where it is true are shown in bold (the best setting,
+    the tutorial's row). `hide` columns steer rendering but are not shown. `pivot` shows a long table
+    across one column (index columns, the column whose values become columns, the column shown in the
+    cells). A `collapsed` table is folded away (HTML <details>) behind its title.
     """
 
     key: str
@@ -21,22 +23,23 @@ class Table:
     highlight: str | None = None
     hide: tuple[str, ...] = ()
     note: str | None = None
+    pivot: tuple[tuple[str, ...], str, str] | None = None
+    collapsed: bool = False
 
 
 @dataclass(frozen=True)
 class Figure:
-    filename: str  # relative to the report folder
+    filename: str  # the PNG beside report.md; report.html embeds the same image
     caption: str
+    png: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A sentence derived from the numbers, with the table row it comes from."""
+    """A sentence derived from the numbers, and the section whose tables show them."""
 
     text: str
-    section: str  # Section.key the row is in
-    table: str  # Table.key
-    row: str  # the row's benchmark id (or the row label), prefixed by the machine when several
+    section: str  # Section.key
 
 
 @dataclass(frozen=True)
@@ -49,14 +52,26 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """The answer block of one machine: the lines the report opens with and the terminal ends with."""
+
+    machine: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
-    banner: tuple[str, ...]  # lines shown above everything: runs, partial or not
+    status: tuple[str, ...]  # one short line per run: file, profile, date, complete or PARTIAL
+    answers: tuple[Answer, ...]
+    findings: tuple[Finding, ...]
     sections: tuple[Section, ...]
-    findings: tuple[Finding, ...] = field(default=())
 
     def section(self, key: str) -> Section:
         return next(section for section in self.sections if section.key == key)
 
     def table(self, key: str) -> Table:
         return next(table for section in self.sections for table in section.tables if table.key == key)
+
+    def has_section(self, key: str) -> bool:
+        return any(section.key == key for section in self.sections)

@@ -1,26 +1,64 @@
-"""A Report as Markdown and as HTML: strings only, no files. Images are relative paths to the
-PNGs beside report.md/report.html, so the folder opens in a browser with its plots."""
+"""A Report as Markdown and as HTML: strings only, no files.
+
+report.html is one self-contained file: its plots are embedded (data: URIs), so it works when downloaded
+alone (from Colab, say). It reads at 800 px and 1400 px: wide tables scroll inside their own box rather
+than widening the page, and long tables are folded away (<details>). report.md links the PNGs beside it.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 
-from mnist_core.report.formatting import display_rows, right_aligned
-from mnist_core.report.model import Finding, Report, Section, Table
+from mnist_core.report.formatting import column_label, display_rows, format_cell, rate, right_aligned
+from mnist_core.report.model import Figure, Report, Section, Table
 
 
 def highlighted(table: Table) -> list[bool]:
     if table.highlight is None or table.highlight not in table.frame:
         return [False] * len(table.frame)
-    return [value is True or (hasattr(value, "item") and value.item() is True) for value in table.frame[table.highlight]]
+    return [bool(value) for value in table.frame[table.highlight]]
 
 
-def _table_title(report: Report, finding: Finding) -> str:
-    try:
-        return report.table(finding.table).title
-    except StopIteration:
-        return finding.table
+def pivot_rows(table: Table) -> tuple[list[str], list[list[str]], list[list[bool]]]:
+    """(labels, rows of cells, bold flags) of a pivoted table: one row per index, one column per value of the
+    pivot column. The tutorial's own cell reads as such; the best cell of a column is bold."""
+    index, across, value = table.pivot
+    frame = table.frame
+    index = [column for column in index if column not in table.hide]
+    columns = sorted(frame[across].dropna().unique())
+    labels = [column_label(column) for column in index] + [f"{column_label(across)} {item}" for item in columns]
+    rows, bold = [], []
+    for key, group in frame.groupby(index, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        cells, flags = [str(part) for part in key], [False] * len(key)
+        for item in columns:
+            match = group[group[across] == item]
+            if match.empty:
+                cells.append("")
+                flags.append(False)
+                continue
+            record = match.iloc[0].to_dict()
+            if record.get("reference"):
+                cells.append(f"the tutorial's setting ({rate(record['samples_per_s'])}/s)")
+            else:
+                cells.append(format_cell(value, record[value], record) + (" ★" if record.get("best") else ""))
+            flags.append(bool(record.get("best")))
+        rows.append(cells)
+        bold.append(flags)
+    return labels, rows, bold
+
+
+def _cells(table: Table) -> tuple[list[str], list[list[str]], list[list[bool]], list[bool]]:
+    """(labels, rows, bold per cell, right-aligned per column) for any table."""
+    if table.pivot is not None:
+        labels, rows, bold = pivot_rows(table)
+        width = len(table.pivot[0]) - sum(column in table.hide for column in table.pivot[0])
+        return labels, rows, bold, [False] * width + [True] * (len(labels) - width)
+    columns, labels, rows = display_rows(table.frame, table.hide)
+    flags = highlighted(table)
+    return labels, rows, [[flag] * len(columns) for flag in flags], [right_aligned(table.frame, c) for c in columns]
 
 
 # Markdown -------------------------------------------------------------------------------------
@@ -29,14 +67,12 @@ def _md_cell(text: str) -> str:
 
 
 def markdown_table(table: Table) -> str:
-    columns, labels, rows = display_rows(table.frame, table.hide)
+    labels, rows, bold, right = _cells(table)
     lines = ["| " + " | ".join(_md_cell(label) for label in labels) + " |",
-             "| " + " | ".join("---:" if right_aligned(table.frame, column) else "---" for column in columns) + " |"]
-    for cells, bold in zip(rows, highlighted(table)):
-        cells = [_md_cell(cell) for cell in cells]
-        if bold:
-            cells = [f"**{cell}**" if cell else cell for cell in cells]
-        lines.append("| " + " | ".join(cells) + " |")
+             "| " + " | ".join("---:" if flag else "---" for flag in right) + " |"]
+    for cells, flags in zip(rows, bold):
+        lines.append("| " + " | ".join(f"**{_md_cell(cell)}**" if flag and cell else _md_cell(cell)
+                                       for cell, flag in zip(cells, flags)) + " |")
     return "\n".join(lines)
 
 
@@ -45,99 +81,134 @@ def github_anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
-def _md_finding(report: Report, finding: Finding) -> str:
-    section = report.section(finding.section)
-    where = f"[{section.title}](#{github_anchor(section.title)}) › {_table_title(report, finding)} › `{finding.row}`"
-    return f"{finding.text} *({where})*"
-
-
-def _md_section(report: Report, section: Section) -> list[str]:
-    parts = [f"## {section.title}"]
-    if section.key == "findings":
-        items = [f"{index}. {_md_finding(report, finding)}" for index, finding in enumerate(report.findings, 1)]
-        parts.append("\n".join(items) if items else "No findings: the run has too few rows to compare.")
-    parts.extend(section.paragraphs)
+def _md_section(section: Section) -> list[str]:
+    parts = [f"## {section.title}", *section.paragraphs]
     for table in section.tables:
-        parts.append(f"**{table.title}**")
-        parts.append(markdown_table(table))
-        if table.note:
-            parts.append(table.note)
-    parts.extend(f"![{figure.caption}]({figure.filename})" for figure in section.figures)
+        body = markdown_table(table) + (f"\n\n{table.note}" if table.note else "")
+        if table.collapsed:
+            parts.append(f"<details><summary>{table.title} ({len(table.frame)} rows)</summary>\n\n{body}\n\n</details>")
+        else:
+            parts += [f"**{table.title}**", body]
+    parts += [f"![{figure.caption}]({figure.filename})" for figure in section.figures]
+    return parts
+
+
+def _md_answer(report: Report) -> list[str]:
+    parts = ["## The answer"]
+    for answer in report.answers:
+        if len(report.answers) > 1:
+            parts.append(f"**{answer.machine}**")
+        parts.append("\n".join(f"- {line}" for line in answer.lines))
     return parts
 
 
 def to_markdown(report: Report) -> str:
-    parts = [f"# {report.title}", "\n".join(f"> {line}  " for line in report.banner),
-             "Sections: " + " · ".join(f"[{section.title}](#{github_anchor(section.title)})"
-                                       for section in report.sections)]
+    parts = [f"# {report.title}", "\n".join(f"{line}  " for line in report.status), *_md_answer(report)]
+    if report.findings:
+        parts += ["## Findings", "\n".join(f"{index}. {finding.text} ([{report.section(finding.section).title}]"
+                                           f"(#{github_anchor(report.section(finding.section).title)}))"
+                                           if report.has_section(finding.section) else f"{index}. {finding.text}"
+                                           for index, finding in enumerate(report.findings, 1))]
+    parts.append("Sections: " + " · ".join(f"[{section.title}](#{github_anchor(section.title)})"
+                                          for section in report.sections))
     for section in report.sections:
-        parts.extend(_md_section(report, section))
+        parts.extend(_md_section(section))
     return "\n\n".join(parts) + "\n"
 
 
 # HTML -----------------------------------------------------------------------------------------
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px;
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.2rem auto; max-width: 1180px;
        padding: 0 1rem; color: #1a1a1a; line-height: 1.45; }
-h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2.2rem; }
-h3 { font-size: 1rem; margin-bottom: .4rem; }
-.banner { background: #f4f6f8; border-left: 4px solid #2171b5; padding: .5rem 1rem; }
-.banner.partial { border-left-color: #d62728; background: #fdecea; }
-nav a { margin-right: .8rem; }
-table { border-collapse: collapse; font-size: .85rem; margin: .3rem 0 1rem; }
-th, td { border: 1px solid #ddd; padding: .25rem .5rem; }
-th { background: #f4f6f8; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.hl td { font-weight: bold; background: #fff6d5; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: .85rem; color: #555; } .src { color: #555; font-size: .85rem; }
-ol li { margin-bottom: .3rem; }
+h1 { font-size: 1.45rem; margin: 0 0 .3rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem;
+margin-top: 2rem; font-size: 1.2rem; } h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+.status { color: #555; font-size: .85rem; margin: 0 0 .8rem; } .status .partial { color: #b2182b; font-weight: 600; }
+.answer { background: #f3f8fc; border: 1px solid #c6dbef; border-left: 5px solid #2171b5; border-radius: 4px;
+          padding: .3rem 1.1rem .6rem; }
+.answer h2 { border: 0; margin: .4rem 0 .2rem; font-size: 1.15rem; } .answer h3 { margin: .5rem 0 .1rem; }
+.answer ul { margin: .2rem 0; padding-left: 1.2rem; } .answer li { margin: .25rem 0; }
+nav { font-size: .85rem; margin: .8rem 0; } nav a { margin-right: .8rem; white-space: nowrap; }
+.table { overflow-x: auto; max-width: 100%; margin: .3rem 0 1rem; }
+table { border-collapse: collapse; font-size: .82rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; vertical-align: top; }
+th { background: #f4f6f8; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums;
+white-space: nowrap; } td.hl { font-weight: bold; background: #fff6d5; }
+details { margin: .4rem 0 1rem; } summary { cursor: pointer; font-weight: 600; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: .85rem; color: #555; }
+ol li { margin-bottom: .35rem; } .src { color: #555; font-size: .85rem; }
+@media (max-width: 900px) { body { padding: 0 .5rem; } table { font-size: .78rem; } }
 """
 
 
+def _td(cell: str, bold: bool, number: bool) -> str:
+    classes = " ".join(name for name, on in (("num", number), ("hl", bold)) if on)
+    return (f'<td class="{classes}">' if classes else "<td>") + f"{html.escape(cell)}</td>"
+
+
 def html_table(table: Table) -> str:
-    columns, labels, rows = display_rows(table.frame, table.hide)
+    labels, rows, bold, right = _cells(table)
     head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-    body = []
-    for cells, bold in zip(rows, highlighted(table)):
-        tds = "".join(f'<td class="num">{html.escape(cell)}</td>' if right_aligned(table.frame, column)
-                      else f"<td>{html.escape(cell)}</td>" for column, cell in zip(columns, cells))
-        body.append(f'<tr class="hl">{tds}</tr>' if bold else f"<tr>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    body = ["<tr>" + "".join(_td(cell, flag, is_right) for cell, flag, is_right in zip(cells, flags, right)) + "</tr>"
+            for cells, flags in zip(rows, bold)]
+    return f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _html_finding(report: Report, finding: Finding) -> str:
-    section = report.section(finding.section)
-    source = (f'<a href="#{html.escape(section.key)}">{html.escape(section.title)}</a> › '
-              f"{html.escape(_table_title(report, finding))} › <code>{html.escape(finding.row)}</code>")
-    return f'<li>{html.escape(finding.text)} <span class="src">({source})</span></li>'
+def _html_figure(figure: Figure) -> str:
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(figure.caption)}">'
+            f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>")
 
 
-def _html_section(report: Report, section: Section) -> str:
+def _html_section(section: Section) -> str:
     parts = [f'<section id="{html.escape(section.key)}">', f"<h2>{html.escape(section.title)}</h2>"]
-    if section.key == "findings":
-        items = [_html_finding(report, finding) for finding in report.findings]
-        parts.append(f"<ol>{''.join(items)}</ol>" if items else "<p>No findings: the run has too few rows to compare.</p>")
-    parts.extend(f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs)
+    parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs]
     for table in section.tables:
-        parts.append(f"<h3>{html.escape(table.title)}</h3>")
-        parts.append(html_table(table))
-        if table.note:
-            parts.append(f"<p>{html.escape(table.note)}</p>")
-    for figure in section.figures:
-        parts.append(f'<figure><img src="{html.escape(figure.filename)}" alt="{html.escape(figure.caption)}">'
-                     f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>")
+        body = html_table(table) + (f"<p>{html.escape(table.note)}</p>" if table.note else "")
+        if table.collapsed:
+            parts.append(f"<details><summary>{html.escape(table.title)} ({len(table.frame)} rows)</summary>{body}</details>")
+        else:
+            parts.append(f"<h3>{html.escape(table.title)}</h3>{body}")
+    parts += [_html_figure(figure) for figure in section.figures]
     parts.append("</section>")
     return "\n".join(parts)
 
 
+def _html_answer(report: Report) -> str:
+    parts = ['<section id="answer" class="answer"><h2>The answer</h2>']
+    for answer in report.answers:
+        if len(report.answers) > 1:
+            parts.append(f"<h3>{html.escape(answer.machine)}</h3>")
+        parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in answer.lines) + "</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _html_status(report: Report) -> str:
+    lines = []
+    for line in report.status:
+        text = html.escape(line)
+        lines.append(text.replace("PARTIAL", '<span class="partial">PARTIAL</span>', 1))
+    return f'<p class="status">{"<br>".join(lines)}</p>'
+
+
 def to_html(report: Report) -> str:
-    partial = any("PARTIAL" in line for line in report.banner)
-    banner = "<br>".join(html.escape(line) for line in report.banner)
+    findings = ""
+    if report.findings:
+        items = "".join(
+            f"<li>{html.escape(finding.text)}" + (
+                f' <a class="src" href="#{html.escape(finding.section)}">'
+                f"({html.escape(report.section(finding.section).title)})</a>"
+                if report.has_section(finding.section) else "") + "</li>"
+            for finding in report.findings)
+        findings = f'<section id="findings"><h2>Findings</h2><ol>{items}</ol></section>'
     nav = " ".join(f'<a href="#{html.escape(section.key)}">{html.escape(section.title)}</a>'
                    for section in report.sections)
-    body = "\n".join(_html_section(report, section) for section in report.sections)
+    body = "\n".join(_html_section(section) for section in report.sections)
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(report.title)}</h1>\n"
-            f'<div class="banner{" partial" if partial else ""}">{banner}</div>\n<nav>{nav}</nav>\n{body}\n'
-            "</body>\n</html>\n")
+            f"<h1>{html.escape(report.title)}</h1>\n{_html_status(report)}\n{_html_answer(report)}\n{findings}\n"
+            f"<nav>{nav}</nav>\n{body}\n</body>\n</html>\n")
+

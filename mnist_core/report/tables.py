@@ -1,409 +1,294 @@
 """The report's tables as DataFrames of raw numbers, one pure function per table.
 
-Every function takes the tidy frame (results.tidy_frame) and returns a DataFrame whose
-column names say what and in which unit (formatting.py turns them into labels). Rows keep
-the benchmark `id` they come from, so a finding can point at its row.
+Every function takes the report's runs and returns a DataFrame whose column names say what and in which
+unit (formatting.py turns them into labels). A column that claims a difference carries its 95% interval
+and its verdict from the comparison engine in companion columns (`<column>_low/_high/_verdict`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.measure.effect import Effect, Verdict
+from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, judge, setting_grid,
+                                        setting_label, train_rows, tutorial_row)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
-from mnist_core.measure.units import BYTES_PER_MIB
+from mnist_core.runs.frame import epoch_samples
+from mnist_core.runs.rows import AccuracyRow, ThroughputRow
 
-DEVICE_ORDER = {"cpu": 0, "cuda": 1}
-WIN_MARGIN = 1.10  # a device "wins" when it is at least 10% faster: the noise limit
-PIPELINE_FAMILY = {"dataloader": "dataloader", "resident": "resident", "resident-graph": "resident"}
+TABLES = ("cpu_vs_gpu", "settings", "pipelines", "loader", "bandwidth", "telemetry", "accuracy", "noise", "drift",
+          "suite_checks", "not_measured", "unusable", "side_by_side")
 
 
 @dataclass(frozen=True)
 class Target:
-    """A ratio the suite aims for: numerator / denominator samples/s on one device, batch 128 MLP."""
+    """A ratio the suite is designed to reach on a machine like the ones in DESIGN.md: a check of the
+    suite itself (is its fast path as fast as it should be), not a grade of the user's machine."""
 
     name: str
     device: str
     numerator: str  # loader of the numerator row
-    denominator: str  # "reference" or a loader
+    denominator: str  # "tutorial" or a loader
     minimum: float
 
 
 TARGETS = (
-    Target("resident-graph vs tutorial reference", "cuda", "resident-graph", "reference", 40.0),
+    Target("resident-graph vs the tutorial's setting", "cuda", "resident-graph", "tutorial", 40.0),
     Target("resident-graph vs eager resident", "cuda", "resident-graph", "resident", 5.0),
-    Target("resident vs tutorial reference", "cpu", "resident", "reference", 10.0),
+    Target("resident vs the tutorial's setting", "cpu", "resident", "tutorial", 10.0),
 )
-PCIE_TARGET_NAME = "pinned 64 MiB host→device copy vs PCIe limit"
 PCIE_TARGET_BYTES = 64 * BYTES_PER_MIB
 PCIE_TARGET_FRACTION = 0.70
 
 
-# helpers --------------------------------------------------------------------------------------
-def is_true(value) -> bool:
-    """True only for a real True: a column may hold True/False/None/NaN."""
-    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+def _interval(prefix: str, effect: Effect, verdict: Verdict | None = None, *, pct: bool = False) -> dict:
+    scale = (lambda value: (value - 1) * 100) if pct else (lambda value: value)
+    return {prefix: scale(effect.ratio), f"{prefix}_low": scale(effect.low), f"{prefix}_high": scale(effect.high),
+            f"{prefix}_verdict": verdict.label if verdict is not None else None}
 
 
-def flag(series: pd.Series) -> pd.Series:
-    """A boolean mask from a column that may hold True/False/None/NaN."""
-    return series.map(is_true).astype(bool)
+def _rate(prefix: str, row) -> dict:
+    interval = row.measurement.interval
+    return {prefix: interval.estimate, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
 
 
-def measured(frame: pd.DataFrame, *kinds: str, metric: str = "samples_per_s") -> pd.DataFrame:
-    rows = frame[frame["kind"].isin(kinds)] if kinds else frame
-    return rows[pd.to_numeric(rows[metric], errors="coerce").notna()]
+def _epoch(run: RunInput, row: ThroughputRow) -> float | None:
+    samples = epoch_samples(run.run)
+    return samples / row.measurement.median if samples else None
 
 
-def machines(frame: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(frame["machine"]))
+# GPU vs CPU ------------------------------------------------------------------------------------------
+def cpu_vs_gpu_table(runs: list[RunInput]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for item in gpu_vs_cpu(run.run):
+            rows.append({"machine": run.label, "what": item.what,
+                         "cpu_setting": setting_label(item.cpu.config, with_batch=True),
+                         "cpu_samples_per_s": item.cpu.measurement.median, "cpu_epoch_s": _epoch(run, item.cpu),
+                         "gpu_setting": setting_label(item.gpu.config, with_batch=True),
+                         "gpu_samples_per_s": item.gpu.measurement.median, "gpu_epoch_s": _epoch(run, item.gpu),
+                         **_interval("gpu_vs_cpu", item.verdict.effect, item.verdict)})
+    return pd.DataFrame(rows)
 
 
-def _sorted(frame: pd.DataFrame, rows: list[dict], by: list[str], ascending: list[bool] | None = None) -> pd.DataFrame:
+# DataLoader settings ---------------------------------------------------------------------------------
+def settings_table(runs: list[RunInput]) -> pd.DataFrame:
+    """Every DataLoader setting of the tutorial MLP at each batch size: Δ vs the tutorial's setting (long form;
+    the report shows it pivoted, batch size across)."""
+    rows = []
+    for run in runs:
+        for device in ("cpu", "cuda"):
+            tutorial = tutorial_row(run.run, device)
+            if tutorial is None:
+                continue
+            answer = device_answer(run.run, device)
+            best = answer.best_setting.row if answer.best_setting else None
+            rows.append({"machine": run.label, "device": DEVICE_NAME[device],
+                         "setting": setting_label(tutorial.config).removeprefix("DataLoader, "),
+                         "batch_size": tutorial.config.batch_size, **_rate("samples_per_s", tutorial),
+                         "delta_pct": 0.0, "delta_pct_low": None, "delta_pct_high": None, "delta_pct_verdict": None,
+                         "reference": True, "best": best is tutorial})
+            for judged in setting_grid(run.run, device):
+                row = judged.row
+                rows.append({"machine": run.label, "device": DEVICE_NAME[device],
+                             "setting": setting_label(row.config).removeprefix("DataLoader, "),
+                             "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
+                             **_interval("delta_pct", judged.effect, judged.verdict, pct=True),
+                             "reference": False, "best": row is best})
+    return pd.DataFrame(rows)
+
+
+# pipelines and batch sizes -----------------------------------------------------------------------------
+def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for row in run.run.rows:
+            if not isinstance(row, ThroughputRow) or row.kind != kind:
+                continue
+            tutorial = tutorial_row(run.run, row.config.device)
+            judged = judge(row, tutorial) if tutorial is not None and row is not tutorial else None
+            rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device, row.config.device),
+                         "model": row.config.model.upper(), "setting": setting_label(row.config),
+                         "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
+                         "epoch_s": _epoch(run, row) if kind == "train" else None,
+                         **(_interval("vs_tutorial", judged.effect, judged.verdict) if judged else
+                            {"vs_tutorial": 1.0 if row is tutorial else None}),
+                         "tutorial": row is tutorial, "id": row.id})
     out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    order = {name: index for index, name in enumerate(machines(frame))}
-    keys = out.assign(_machine=out["machine"].map(order))
-    if "device" in out:
-        keys["_device"] = out["device"].map(lambda device: DEVICE_ORDER.get(device, 9))
-    columns = ["_machine"] + (["_device"] if "device" in out else []) + by
-    ascending = [True] * (len(columns) - len(by)) + (ascending or [True] * len(by))
-    keys = keys.sort_values(columns, ascending=ascending, kind="stable")
-    return out.loc[keys.index].reset_index(drop=True)
-
-
-def _value(row, key):
-    value = row.get(key) if row is not None else None
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _ratio(numerator, denominator):
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
-
-
-def _best(group: pd.DataFrame, metric: str = "samples_per_s"):
-    values = pd.to_numeric(group[metric], errors="coerce")
-    return group.loc[values.idxmax()] if values.notna().any() else None
-
-
-def _reference_rows(frame: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
-    train = measured(frame, "train")
-    refs = train[flag(train["reference"])]
-    return {(row["machine"], row["device"]): row for _, row in refs.iterrows()}
-
-
-def _transfer_flag(row, key):
-    """pin_memory/non_blocking as shown: None (n/a) where the run collapsed them (the CPU)."""
-    collapsed = row.get("collapsed")
-    if isinstance(collapsed, (list, tuple)) and key in collapsed:
-        return None
-    if row.get("device") == "cpu":
-        return None
-    return _value(row, key)
-
-
-# headline -------------------------------------------------------------------------------------
-def headline_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per machine and device: the tutorial's reference row and the fastest MLP configuration."""
-    rows = []
-    for (machine, device), group in measured(frame, "train").groupby(["machine", "device"], sort=False):
-        reference = group[flag(group["reference"])]
-        reference = reference.iloc[0] if not reference.empty else None
-        fastest = _best(group[group["model"] == "mlp"])
-        reference_value = _value(reference, "samples_per_s")
-        fastest_value = _value(fastest, "samples_per_s")
-        rows.append({
-            "machine": machine, "device": device,
-            "reference_id": _value(reference, "id"), "reference_samples_per_s": reference_value,
-            "reference_epoch_s": _value(reference, "epoch_s"),
-            "fastest_id": _value(fastest, "id"), "fastest_samples_per_s": fastest_value,
-            "fastest_epoch_s": _value(fastest, "epoch_s"),
-            "speedup_vs_reference": _ratio(fastest_value, reference_value),
-        })
-    return _sorted(frame, rows, [])
-
-
-def cpu_vs_gpu_table(headline: pd.DataFrame) -> pd.DataFrame:
-    """Per machine: the reference and the fastest MLP setting, CPU next to GPU, and the GPU's speedup."""
-    if headline.empty:
-        return pd.DataFrame()
-    rows = []
-    for machine, group in headline.groupby("machine", sort=False):
-        cpu = group[group["device"] == "cpu"]
-        gpu = group[group["device"] == "cuda"]
-        cpu = cpu.iloc[0] if not cpu.empty else None
-        gpu = gpu.iloc[0] if not gpu.empty else None
-        for configuration, prefix in (("tutorial reference", "reference"), ("fastest MLP", "fastest")):
-            cpu_value, gpu_value = _value(cpu, f"{prefix}_samples_per_s"), _value(gpu, f"{prefix}_samples_per_s")
-            rows.append({
-                "machine": machine, "configuration": configuration,
-                "cpu_id": _value(cpu, f"{prefix}_id"), "cpu_samples_per_s": cpu_value,
-                "cpu_epoch_s": _value(cpu, f"{prefix}_epoch_s"),
-                "gpu_id": _value(gpu, f"{prefix}_id"), "gpu_samples_per_s": gpu_value,
-                "gpu_epoch_s": _value(gpu, f"{prefix}_epoch_s"),
-                "gpu_speedup": _ratio(gpu_value, cpu_value),
-            })
-    return pd.DataFrame(rows)
-
-
-def _target_row(group: pd.DataFrame, loader: str):
-    rows = group[(group["model"] == "mlp") & (group["batch_size"] == 128)]
-    if loader == "reference":
-        rows = rows[flag(rows["reference"])]
-    else:
-        rows = rows[rows["loader"] == loader]
-    return _best(rows)
-
-
-def targets_table(frame: pd.DataFrame, targets: Iterable[Target] = TARGETS) -> pd.DataFrame:
-    """Each target ratio on each machine: measured, promised, and whether it was met."""
-    train = measured(frame, "train")
-    rows = []
-    for machine in machines(frame):
-        for target in targets:
-            group = train[(train["machine"] == machine) & (train["device"] == target.device)]
-            numerator, denominator = _target_row(group, target.numerator), _target_row(group, target.denominator)
-            ratio = _ratio(_value(numerator, "samples_per_s"), _value(denominator, "samples_per_s"))
-            if ratio is None and group.empty:
-                status = f"not measured: no {target.device} training rows"
-            elif ratio is None:
-                missing = [name for name, row in ((target.numerator, numerator), (target.denominator, denominator))
-                           if row is None]
-                status = f"not measured (no {target.device} {' or '.join(missing)} row)"
-            else:
-                status = "met" if ratio >= target.minimum else "below target"
-            rows.append({
-                "machine": machine, "device": target.device, "ratio": target.name,
-                "numerator_id": _value(numerator, "id"), "numerator_samples_per_s": _value(numerator, "samples_per_s"),
-                "denominator_id": _value(denominator, "id"),
-                "denominator_samples_per_s": _value(denominator, "samples_per_s"),
-                "measured_x": ratio, "target_x": target.minimum, "status": status,
-            })
-        rows.append(_pcie_target(frame, machine))
-    return pd.DataFrame(rows)
-
-
-def _pcie_target(frame: pd.DataFrame, machine: str) -> dict:
-    """The best pinned 64 MiB copy as a fraction of the link's theoretical maximum (from NVML)."""
-    copies = frame[(frame["machine"] == machine) & (frame["kind"] == "transfer")]
-    if not copies.empty:
-        copies = copies[flag(copies["pin_memory"]) & (copies["bytes"] == PCIE_TARGET_BYTES)]
-    best = _best(copies, "pcie_fraction") if not copies.empty else None
-    fraction = _value(best, "pcie_fraction")
-    if copies.empty:
-        status = "not measured: no pinned 64 MiB copy (CUDA only)"
-    elif fraction is None:
-        status = "not measured: the PCIe link was not readable through NVML"
-    else:
-        status = "met" if fraction >= PCIE_TARGET_FRACTION else "below target"
-    return {"machine": machine, "device": "cuda", "ratio": PCIE_TARGET_NAME, "numerator_id": _value(best, "id"),
-            "numerator_samples_per_s": None, "denominator_id": None, "denominator_samples_per_s": None,
-            "measured_x": fraction, "target_x": PCIE_TARGET_FRACTION, "status": status}
-
-
-# transfer settings ----------------------------------------------------------------------------
-def transfer_settings_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tutorial MLP on the DataLoader: each batch x workers x pin_memory x non_blocking, Δ% vs the reference."""
-    train = measured(frame, "train")
-    train = train[(train["loader"] == "dataloader") & (train["model"] == "mlp")]
-    references = _reference_rows(frame)
-    rows = []
-    for _, row in train.iterrows():
-        reference = references.get((row["machine"], row["device"]))
-        reference_value = _value(reference, "samples_per_s")
-        value = _value(row, "samples_per_s")
-        rows.append({
-            "machine": row["machine"], "device": row["device"], "batch_size": _value(row, "batch_size"),
-            "num_workers": _value(row, "num_workers"), "pin_memory": _transfer_flag(row, "pin_memory"),
-            "non_blocking": _transfer_flag(row, "non_blocking"), "id": row["id"], "samples_per_s": value,
-            "delta_vs_reference_pct": (value / reference_value - 1) * 100 if reference_value else None,
-            "reference": is_true(row["reference"]),
-            "noisy": bool(row["noisy"]),
-        })
-    out = _sorted(frame, rows, ["batch_size", "num_workers", "pin_memory", "non_blocking"],
-                  [True, True, False, False])
-    return _mark_best(out, ["machine", "device", "batch_size"])
-
-
-def pipeline_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The input pipeline alone (no model): samples/s per loader and its settings."""
-    rows = []
-    for _, row in measured(frame, "loader").iterrows():
-        dataloader = row["loader"] == "dataloader"
-        rows.append({
-            "machine": row["machine"], "device": row["device"], "loader": row["loader"],
-            "batch_size": _value(row, "batch_size"),
-            "num_workers": _value(row, "num_workers") if dataloader else None,
-            "pin_memory": _transfer_flag(row, "pin_memory") if dataloader else None,
-            "id": row["id"], "samples_per_s": _value(row, "samples_per_s"), "noisy": bool(row["noisy"]),
-        })
-    out = _sorted(frame, rows, ["loader", "num_workers"])
-    return _mark_best(out, ["machine", "device"])
-
-
-def _mark_best(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    if out.empty:
-        return out
-    out["best"] = False
-    for _, group in out.groupby(keys, sort=False, dropna=False):
-        values = pd.to_numeric(group["samples_per_s"], errors="coerce")
-        if values.notna().any():
-            out.loc[values.idxmax(), "best"] = True
+    if kind != "train" and not out.empty:
+        out = out.drop(columns=["epoch_s"])
     return out
 
 
-# crossover ------------------------------------------------------------------------------------
-def winner(speedup: float | None) -> str | None:
-    if speedup is None:
-        return None
-    if speedup >= WIN_MARGIN:
-        return "GPU"
-    if speedup <= 1 / WIN_MARGIN:
-        return "CPU"
-    return "neither (within 10%)"
+def pipelines_table(runs: list[RunInput]) -> pd.DataFrame:
+    return _throughput_rows(runs, "train")
 
 
-def crossover_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """GPU speedup over the CPU per model x pipeline x batch size: the best row of each device, same machine.
+def loader_table(runs: list[RunInput]) -> pd.DataFrame:
+    return _throughput_rows(runs, "loader")
 
-    Pipelines are compared like with like: the DataLoader with the DataLoader, data resident on the
-    device with data resident (the GPU's resident-graph counts as resident; the CPU cannot graph).
-    """
-    train = measured(frame, "train").copy()
-    train["pipeline"] = train["loader"].map(PIPELINE_FAMILY)
+
+# host -> device --------------------------------------------------------------------------------------
+def bandwidth_table(runs: list[RunInput]) -> pd.DataFrame:
     rows = []
-    for machine, group in train.groupby("machine", sort=False):
-        if set(group["device"]) < {"cpu", "cuda"}:
-            continue
-        for (model, pipeline, batch_size), cell in group.groupby(["model", "pipeline", "batch_size"]):
-            cpu, gpu = _best(cell[cell["device"] == "cpu"]), _best(cell[cell["device"] == "cuda"])
-            if cpu is None or gpu is None:
+    for run in runs:
+        for row in copy_rows(run.run):
+            fraction = row.pcie_fraction
+            rows.append({"machine": run.label, "bytes": row.bytes,
+                         "copy": f"{'pinned' if row.pin_memory else 'pageable'}, "
+                                 f"{'non_blocking' if row.non_blocking else 'blocking'}",
+                         **_rate("gb_s", row), "us_per_copy": row.us_per_copy,
+                         "pcie_pct": fraction * 100 if fraction is not None else None,
+                         "pin_memory": row.pin_memory, "non_blocking": row.non_blocking,
+                         "pcie_theoretical_gb_s": row.pcie_theoretical_gb_s, "id": row.id})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["machine", "bytes", "pin_memory", "non_blocking"], ascending=[True, True, False, False],
+                           kind="stable").reset_index(drop=True) if not out.empty else out
+
+
+# GPU telemetry, accuracy --------------------------------------------------------------------------------
+TELEMETRY_COLUMNS = ("gpu_util_mean_pct", "gpu_mem_used_max_mib", "torch_peak_allocated_mib", "gpu_power_mean_w",
+                     "gpu_sm_clock_mean_mhz", "pcie_rx_mean_mb_s")
+
+
+def telemetry_table(runs: list[RunInput]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for row in run.run.rows:
+            if isinstance(row, ThroughputRow) and row.kind in ("train", "loader") and row.config.device == "cuda":
+                rows.append({"machine": run.label, "setting": setting_label(row.config, with_batch=True),
+                             "samples_per_s": row.measurement.median,
+                             **{key: getattr(row.telemetry, key) for key in TELEMETRY_COLUMNS}, "id": row.id})
+    return pd.DataFrame(rows)
+
+
+def accuracy_table(runs: list[RunInput]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for row in run.run.rows:
+            if isinstance(row, AccuracyRow):
+                rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device),
+                             "setting": setting_label(row.config, with_batch=True),
+                             "target_pct": row.target_accuracy * 100, "reached": row.reached, "epochs": row.epochs,
+                             "seconds_to_target": row.seconds_to_target, "seconds": row.seconds,
+                             "val_accuracy_pct": row.val_accuracy * 100, "id": row.id})
+    return pd.DataFrame(rows)
+
+
+# noise and drift ------------------------------------------------------------------------------------------
+def noise_table(runs: list[RunInput]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for row in run.run.rows:
+            if isinstance(row, AccuracyRow):
                 continue
-            speedup = _ratio(_value(gpu, "samples_per_s"), _value(cpu, "samples_per_s"))
-            rows.append({
-                "machine": machine, "model": model, "pipeline": pipeline, "batch_size": int(batch_size),
-                "cpu_id": cpu["id"], "cpu_samples_per_s": _value(cpu, "samples_per_s"),
-                "gpu_id": gpu["id"], "gpu_samples_per_s": _value(gpu, "samples_per_s"),
-                "gpu_speedup": speedup, "faster": winner(speedup),
-            })
-    return _sorted(frame, rows, ["model", "pipeline", "batch_size"], [False, True, True])
+            measurement = row.measurement
+            rows.append({"machine": run.label, "id": row.id, "rounds": measurement.rounds,
+                         "median": measurement.median, "unit": measurement.unit,
+                         "ci_half_pct": measurement.half_width_pct, "iqr_pct": measurement.iqr_pct,
+                         "noisy": measurement.noisy, "paired_with": measurement.yardstick or "-",
+                         "stop_reason": measurement.stop_reason or "fixed rounds (format 1)"})
+    return pd.DataFrame(rows)
 
 
-# host -> device -------------------------------------------------------------------------------
-def bandwidth_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Host-to-device copies by size: pinned vs pageable, against the PCIe link's theoretical maximum."""
+def drift_table(runs: list[RunInput]) -> pd.DataFrame:
+    """Per device: how far the yardstick (the tutorial's setting, paired with every row) strayed over the run."""
+    rows = [{"machine": run.label, "id": drift.yardstick, "rounds": drift.rows, "median": drift.median,
+             "spread_pct": drift.spread_pct} for run in runs for drift in run.run.drift().values()]
+    return pd.DataFrame(rows)
+
+
+# the suite's own checks -------------------------------------------------------------------------------------
+def _target_row(rows: list[ThroughputRow], loader: str) -> ThroughputRow | None:
+    rows = [row for row in rows if row.config.model == "mlp" and row.config.batch_size == 128]
+    rows = [row for row in rows if row.reference] if loader == "tutorial" else \
+        [row for row in rows if row.config.loader == loader]
+    return max(rows, key=lambda row: row.measurement.median) if rows else None
+
+
+def suite_checks_table(runs: list[RunInput]) -> pd.DataFrame:
+    """The suite's design targets, for the devices the run measured, and its own overhead vs a bare loop."""
     rows = []
-    for _, row in measured(frame, "transfer", metric="gb_s").iterrows():
-        gen, width = _value(row, "pcie_link_gen"), _value(row, "pcie_link_width")
-        fraction = _value(row, "pcie_fraction")
-        rows.append({
-            "machine": row["machine"], "id": row["id"], "bytes": _value(row, "bytes"),
-            "pin_memory": _value(row, "pin_memory"), "non_blocking": _value(row, "non_blocking"),
-            "gb_s": _value(row, "gb_s"), "us_per_copy": _value(row, "us_per_copy"),
-            "pcie_link": f"gen{int(gen)} x{int(width)}" if gen is not None and width is not None else None,
-            "pcie_theoretical_gb_s": _value(row, "pcie_theoretical_gb_s"),
-            "pcie_pct": fraction * 100 if fraction is not None else None, "noisy": bool(row["noisy"]),
-        })
-    return _sorted(frame, rows, ["bytes", "pin_memory", "non_blocking"], [True, False, False])
+    for run in runs:
+        present = {row.config.device for row in train_rows(run.run)}
+        for target in TARGETS:
+            if target.device not in present:
+                continue
+            device_rows = train_rows(run.run, target.device)
+            numerator, denominator = _target_row(device_rows, target.numerator), _target_row(device_rows, target.denominator)
+            if numerator is None or denominator is None:
+                continue
+            ratio = numerator.measurement.median / denominator.measurement.median
+            rows.append({"machine": run.label, "check": f"{target.name} ({DEVICE_NAME[target.device]})",
+                         "measured_x": ratio, "target_x": target.minimum,
+                         "status": "reached" if ratio >= target.minimum else "not reached on this machine"})
+        pinned = [row for row in copy_rows(run.run) if row.pin_memory and row.bytes == PCIE_TARGET_BYTES]
+        best = max(pinned, key=lambda row: row.measurement.median) if pinned else None
+        if best is not None and best.pcie_fraction is not None:
+            rows.append({"machine": run.label, "check": "pinned 64 MiB host→device copy vs the PCIe limit",
+                         "measured_x": best.pcie_fraction, "target_x": PCIE_TARGET_FRACTION,
+                         "status": "reached" if best.pcie_fraction >= PCIE_TARGET_FRACTION else
+                                   "not reached on this machine"})
+        for row in run.run.rows:
+            verdict = row.overhead() if isinstance(row, ThroughputRow) else None
+            if verdict is not None:
+                rows.append({"machine": run.label, "check": f"suite overhead on {setting_label(row.config)} "
+                                                            f"({DEVICE_NAME[row.config.device]})",
+                             **_interval("suite_vs_bare", verdict.effect, verdict, pct=True),
+                             "status": {"slower": "over its 3% limit", "same": "within its 3% limit",
+                                        "faster": "faster than the bare loop"}.get(verdict.label,
+                                                                                   "too noisy to judge")})
+    return pd.DataFrame(rows)
 
 
-# GPU telemetry, accuracy ----------------------------------------------------------------------
-TELEMETRY_COLUMNS = ("gpu_util_mean_pct", "gpu_util_max_pct", "gpu_mem_used_max_mib", "torch_peak_allocated_mib",
-                     "gpu_power_mean_w", "gpu_sm_clock_mean_mhz", "pcie_rx_mean_mb_s")
-
-
-def telemetry_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """GPU utilisation, memory and power during each GPU configuration's timed rounds."""
+# what the run did not measure -------------------------------------------------------------------------------
+def not_measured_table(runs: list[RunInput]) -> pd.DataFrame:
+    """Skips counted by reason (their ids folded away in the report), then each failure with its reason."""
     rows = []
-    gpu_rows = measured(frame, "train", "loader")
-    for _, row in gpu_rows[gpu_rows["device"] == "cuda"].iterrows():
-        rows.append({"machine": row["machine"], "id": row["id"], "samples_per_s": _value(row, "samples_per_s"),
-                     **{key: _value(row, key) for key in TELEMETRY_COLUMNS},
-                     "reference": is_true(row["reference"])})
-    return _sorted(frame, rows, [])
+    for run in runs:
+        section = run.section
+        skipped = [item for item in section.get("skipped") or [] if isinstance(item, dict)]
+        counts = Counter(str(item.get("reason")) for item in skipped)
+        for reason, count in counts.most_common():
+            ids = [str(item.get("id")) for item in skipped if str(item.get("reason")) == reason]
+            rows.append({"machine": run.label, "outcome": "skipped", "count": count, "reason": reason,
+                         "ids": ", ".join(ids)})
+        for item in section.get("failed") or []:
+            rows.append({"machine": run.label, "outcome": "failed", "count": 1, "reason": str(item.get("reason")),
+                         "ids": str(item.get("id"))})
+    return pd.DataFrame(rows, columns=["machine", "outcome", "count", "reason", "ids"])
 
 
-def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Time-to-accuracy: seconds (and epochs) until the validation accuracy reached the target."""
-    rows = []
-    for _, row in measured(frame, "accuracy").iterrows():
-        target, accuracy = _value(row, "target_accuracy"), _value(row, "val_accuracy")
-        rows.append({
-            "machine": row["machine"], "device": row["device"], "id": row["id"],
-            "target_pct": target * 100 if target is not None else None,
-            "reached": _value(row, "reached"), "epochs": _value(row, "epochs"),
-            "seconds_to_target": _value(row, "seconds_to_target"), "seconds": _value(row, "seconds"),
-            "val_accuracy_pct": accuracy * 100 if accuracy is not None else None,
-            "samples_per_s": _value(row, "samples_per_s"),
-        })
-    return _sorted(frame, rows, [])
+def unusable_table(runs: list[RunInput]) -> pd.DataFrame:
+    rows = [{"machine": run.label, "id": item.id, "reason": item.reason} for run in runs for item in run.run.unusable]
+    return pd.DataFrame(rows, columns=["machine", "id", "reason"])
 
 
-# noise ----------------------------------------------------------------------------------------
-def noise_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every row's rounds and spread (IQR/median of the per-round numbers); above 10% is flagged."""
-    rows = []
-    for _, row in frame.iterrows():
-        transfer = row["kind"] == "transfer"
-        rows.append({
-            "machine": row["machine"], "id": row["id"], "rounds": _value(row, "rounds"),
-            "median": _value(row, "gb_s" if transfer else "samples_per_s"),
-            "unit": "GB/s" if transfer else "samples/s",
-            "iqr_pct": _value(row, "iqr_pct"), "noisy": bool(row["noisy"]),
-        })
-    return _sorted(frame, rows, [])
-
-
-def overhead_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The suite's own cost: samples/s through the suite vs a bare loop, same process."""
-    rows = []
-    for _, row in measured(frame, "overhead").iterrows():
-        rows.append({
-            "machine": row["machine"], "id": row["id"], "samples_per_s": _value(row, "samples_per_s"),
-            "bare_samples_per_s": _value(row, "bare_samples_per_s"), "overhead_pct": _value(row, "overhead_pct"),
-            "overhead_limit_pct": _value(row, "overhead_limit_pct"), "overhead_verdict": _value(row, "overhead_verdict"),
-            "iqr_pct": _value(row, "iqr_pct"), "bare_iqr_pct": _value(row, "bare_iqr_pct"),
-        })
-    return _sorted(frame, rows, [])
-
-
-# several machines -----------------------------------------------------------------------------
-def side_by_side_table(frame: pd.DataFrame) -> pd.DataFrame:
+# several machines ---------------------------------------------------------------------------------------------
+def side_by_side_table(runs: list[RunInput]) -> pd.DataFrame:
     """One row per benchmark id, one column per machine: samples/s (GB/s for copies). Empty for one machine."""
-    names = machines(frame)
-    if len(names) < 2:
+    if len(runs) < 2:
         return pd.DataFrame()
     rows: dict[str, dict] = {}
-    for _, row in frame.iterrows():
-        transfer = row["kind"] == "transfer"
-        entry = rows.setdefault(row["id"], {"id": row["id"], "unit": "GB/s" if transfer else "samples/s"})
-        entry[row["machine"]] = _value(row, "gb_s" if transfer else "samples_per_s")
+    for run in runs:
+        for row in run.run.rows:
+            if isinstance(row, AccuracyRow):
+                continue
+            entry = rows.setdefault(row.id, {"id": row.id, "unit": row.measurement.unit})
+            entry[run.label] = row.measurement.median
     out = pd.DataFrame(list(rows.values()))
-    for name in names:
-        if name not in out:
-            out[name] = None
-    values = out[names].apply(pd.to_numeric, errors="coerce")
-    out["fastest"] = [_fastest(row) for _, row in values.iterrows()]
-    return out[["id", "unit", *names, "fastest"]]
+    for run in runs:
+        if run.label not in out:
+            out[run.label] = None
+    return out[["id", "unit", *[run.label for run in runs]]]
 
 
-def _fastest(values: pd.Series) -> str | None:
-    values = values.dropna()
-    if len(values) < 2:
-        return None
-    return values.idxmax() if (values == values.max()).sum() == 1 else "tie"
-
-
-# environment and outcomes (from the run files, not the rows) ----------------------------------
+# environment (from the run files, not the rows) ---------------------------------------------------------------
 def _gpu_text(info: dict) -> str:
     if not info.get("gpu_name"):
         return "none (no CUDA GPU visible to torch)"
@@ -427,14 +312,14 @@ def environment_table(runs: list[RunInput]) -> pd.DataFrame:
         info, section = run.machine_info, run.section
         dataset = section.get("dataset") or {}
         failed, skipped = section.get("failed") or [], section.get("skipped") or []
-        measured_count = sum(1 for bench in run.data["benchmarks"] if (bench.get("extra_info") or {}).get("kind"))
         cores = info.get("cpu_cores_available")
+        gpu = bool(info.get("gpu_name"))
         fields[run.label] = {
             "GPU": _gpu_text(info),
-            "GPU driver": info.get("gpu_driver"),
-            "CUDA": (f"torch built for CUDA {info.get('cuda_version') or 'none'}"
-                     + (f", driver supports CUDA {info['gpu_cuda_driver']}" if info.get("gpu_cuda_driver") else "")),
-            "PCIe link": _pcie_text(info),
+            **({"GPU driver": info.get("gpu_driver"),
+                "CUDA": f"torch built for CUDA {info.get('cuda_version') or 'none'}"
+                        + (f", driver supports CUDA {info['gpu_cuda_driver']}" if info.get("gpu_cuda_driver") else ""),
+                "PCIe link": _pcie_text(info)} if gpu else {}),
             "torch": info.get("torch_version"),
             "torchvision": info.get("torchvision_version"),
             "Python": info.get("python_version"),
@@ -444,53 +329,36 @@ def environment_table(runs: list[RunInput]) -> pd.DataFrame:
             "platform": info.get("platform"),
             "dataset": (f"{dataset.get('name')} (train {dataset.get('train_size'):,}, test {dataset.get('test_size'):,})"
                         if dataset.get("train_size") else dataset.get("name")),
-            "dataset from": (f"{dataset.get('path')} ({dataset.get('source')}"
-                             f"{', downloaded in this run' if dataset.get('downloaded') else ''})"
-                             if dataset.get("path") else None),
+            "dataset from": dataset.get("path") or dataset.get("source"),
+            "why this dataset": dataset.get("reason") or None,
             "profile": section.get("profile"),
-            "date": when(section.get("started_at") or run.data.get("datetime")),
+            "date": when(section.get("started_at") or run.run.data.get("datetime")),
+            "session wall time": f"{section['wall_s']:.0f} s" if section.get("wall_s") else None,
             "run file": str(run.path),
             "status": "complete" if run.complete else
                       ("PARTIAL (interrupted)" if section.get("interrupted") else "PARTIAL (unfinished)"),
-            "benchmarks": f"{measured_count} measured, {len(skipped)} skipped, {len(failed)} failed",
+            "benchmarks": f"{len(run.run.rows)} measured, {len(skipped)} skipped, {len(failed)} failed"
+                          + (f", {len(run.run.unusable)} unusable" if run.run.unusable else ""),
         }
     out = pd.DataFrame(fields)
     out.index.name = "field"
-    return out.reset_index()
+    return out.dropna(how="all").reset_index()
 
 
-def outcome_table(runs: list[RunInput]) -> pd.DataFrame:
-    """Skips grouped by reason, then each failure: what the run could not measure and why."""
-    rows = []
-    for run in runs:
-        section = run.section
-        by_reason: dict[str, list[str]] = {}
-        for item in section.get("skipped") or []:
-            by_reason.setdefault(str(item.get("reason")), []).append(str(item.get("id")))
-        for reason, ids in by_reason.items():
-            rows.append({"machine": run.label, "outcome": "skipped", "count": len(ids), "reason": reason,
-                         "ids": ", ".join(ids)})
-        for item in section.get("failed") or []:
-            rows.append({"machine": run.label, "outcome": "failed", "count": 1, "reason": str(item.get("reason")),
-                         "ids": str(item.get("id"))})
-    return pd.DataFrame(rows, columns=["machine", "outcome", "count", "reason", "ids"])
-
-
-def frame_tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every table computed from the rows alone (the notebook API: `report_tables`)."""
-    headline = headline_table(frame)
+def report_tables(runs: list[RunInput]) -> dict[str, pd.DataFrame]:
+    """Every table, keyed as in TABLES (the notebook API: `mnist_core.report.report_tables`)."""
     return {
-        "headline": headline,
-        "cpu_vs_gpu": cpu_vs_gpu_table(headline),
-        "targets": targets_table(frame),
-        "transfer_settings": transfer_settings_table(frame),
-        "pipeline": pipeline_table(frame),
-        "crossover": crossover_table(frame),
-        "bandwidth": bandwidth_table(frame),
-        "telemetry": telemetry_table(frame),
-        "accuracy": accuracy_table(frame),
-        "noise": noise_table(frame),
-        "overhead": overhead_table(frame),
-        "side_by_side": side_by_side_table(frame),
+        "cpu_vs_gpu": cpu_vs_gpu_table(runs),
+        "settings": settings_table(runs),
+        "pipelines": pipelines_table(runs),
+        "loader": loader_table(runs),
+        "bandwidth": bandwidth_table(runs),
+        "telemetry": telemetry_table(runs),
+        "accuracy": accuracy_table(runs),
+        "noise": noise_table(runs),
+        "drift": drift_table(runs),
+        "suite_checks": suite_checks_table(runs),
+        "not_measured": not_measured_table(runs),
+        "unusable": unusable_table(runs),
+        "side_by_side": side_by_side_table(runs),
     }
-

@@ -15,7 +15,7 @@ from pathlib import Path
 from mnist_core.errors import MnistBenchError, OutputExistsError
 from mnist_core.runs.files import file_mode, folder_mode, held_lock
 from mnist_core.report.model import Report
-from mnist_core.report.plots import PLOT_FILES, save_png
+from mnist_core.report.plots import PLOT_FILES
 
 MARKDOWN, HTML, CSV = "report.md", "report.html", "results.csv"
 REPORT_FILES = (MARKDOWN, HTML, CSV, *PLOT_FILES)
@@ -47,8 +47,8 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
                                 "pass --force to replace it or choose another --out")
 
 
-def write_files(out_dir: Path, texts: dict[str, str], figures: dict, force: bool) -> WrittenReport:
-    """Write `texts` (name -> str) and `figures` (name -> Figure) as the folder `out_dir`."""
+def write_files(out_dir: Path, texts: dict[str, str], figures: dict[str, bytes], force: bool) -> WrittenReport:
+    """Write `texts` (name -> str) and `figures` (name -> PNG bytes) as the folder `out_dir`."""
     check_out_dir(out_dir, force)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +58,8 @@ def write_files(out_dir: Path, texts: dict[str, str], figures: dict, force: bool
     try:
         for name, text in texts.items():
             (staging / name).write_text(text, encoding="utf-8")
-        for name, figure in figures.items():
-            save_png(figure, staging / name)
+        for name, png in figures.items():
+            (staging / name).write_bytes(png)
         for path in staging.iterdir():
             os.chmod(path, file_mode())
         with held_lock(out_dir.parent):  # the parent folder itself: no lock file left behind

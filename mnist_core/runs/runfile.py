@@ -1,4 +1,10 @@
-"""Run files: pytest-benchmark JSON plus an `mnist_bench` section. Written atomically, never overwritten."""
+"""Run files: pytest-benchmark JSON plus an `mnist_bench` section. Written atomically, never overwritten.
+
+`read_run` is how every command reads one: the file's shape is checked first (a malformed file is one
+line, exit 2), then each benchmark becomes a typed row (runs/rows.py); a row whose numbers cannot be real
+is set aside as unusable, and a file with no usable row or with one configuration measured twice is
+refused. Format 1 files (before noise-controlled rounds) still load.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,17 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mnist_core.errors import RunFileError
-from mnist_core.runs.files import claim_new, is_locked, write_json_atomic
+from dataclasses import dataclass
+from statistics import median
 
-FORMAT_VERSION = 1
+from mnist_core.measure.measurement import drift_pct
+
+from mnist_core.errors import RunFileError
+from mnist_core.runs.files import claim_new, is_locked, write_json_atomic  # noqa: F401  (write_json_atomic: API)
+from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, RowProblem, Unusable,
+                                  check_round_times, row_from_info, row_id)
+
+FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
 SECTION = "mnist_bench"
 RUN_GLOB = "run-*.json"
 
@@ -53,21 +66,6 @@ def being_written(run_path: Path) -> bool:
 
 REMEDY = "re-run the benchmarks (`pytest --benchmark-only`) or point at another run file"
 
-# What `report` and `compare` read from each benchmark's extra_info, by its kind: the key and its JSON type.
-# Throughput rows (train, loader, overhead) are matched across runs by the configuration (regress/measured.py's
-# CONFIG_FIELDS), host-to-device copies by TRANSFER_FIELDS plus their size; time-to-accuracy rows are one timed
-# run each, reported by their target, outcome and time.
-CONFIG_KEYS = {"device": str, "model": str, "hidden_width": int, "loader": str, "batch_size": int, "num_workers": int,
-               "pin_memory": bool, "non_blocking": bool}
-TRANSFER_KEYS = {"device": str, "transfer": str, "bytes": int, "pin_memory": bool, "non_blocking": bool}
-ACCURACY_KEYS = {**CONFIG_KEYS, "target_accuracy": float, "reached": bool, "epochs": int, "seconds": float}
-ROW_KEYS_BY_KIND = {"train": CONFIG_KEYS, "loader": CONFIG_KEYS, "overhead": CONFIG_KEYS, "transfer": TRANSFER_KEYS,
-                    "accuracy": ACCURACY_KEYS}
-# Numbers the report formats or divides wherever a row has them (null allowed), and lists of per-round numbers.
-ROW_NUMBERS = ("samples_per_s", "gb_s", "us_per_copy", "pcie_theoretical_gb_s", "pcie_fraction", "pcie_link_gen",
-               "pcie_link_width", "seconds_to_target", "val_accuracy", "train_seconds", "overhead_pct",
-               "overhead_limit_pct", "bare_samples_per_s", "gpu_util_mean_pct", "gpu_util_max_pct")
-ROW_ROUNDS = ("samples_per_s_rounds", "gb_s_rounds", "bare_samples_per_s_rounds")
 JSON_TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
               list: "a list"}
 
@@ -123,17 +121,14 @@ def _check_row(path: Path, index: int, bench) -> None:
     _check_type(path, f"{where}: kind", kind, str, nullable=True)
     if not kind:
         return
-    required = ROW_KEYS_BY_KIND.get(kind)
-    if required is None:  # a kind this version does not know: what `compare` keys it by, if anything
-        required = TRANSFER_KEYS if "gb_s_rounds" in info else CONFIG_KEYS if "samples_per_s_rounds" in info else {}
-    for key, key_type in required.items():
+    for key, key_type in REQUIRED_KEYS.get(kind, {}).items():
         if key not in info:
             raise _bad(path, f"{where}: extra_info has no '{key}', which every {kind} row needs")
         _check_type(path, f"{where}: {key}", info[key], key_type)
-    for key in ROW_NUMBERS:
+    for key in NUMBER_KEYS:
         if key in info:
             _check_type(path, f"{where}: {key}", info[key], float, nullable=True)
-    for key in ROW_ROUNDS:
+    for key in ROUNDS_KEYS:
         if key in info:
             _check_type(path, f"{where}: {key}", info[key], list, nullable=True)
             if any(not _is(value, float) for value in info[key] or ()):
@@ -187,6 +182,11 @@ def load_run(path: str | Path) -> dict:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise RunFileError(f"{path}: not valid JSON ({exc}); give a run file written by mnist-bench") from None
+    return check_run_data(path, data)
+
+
+def check_run_data(path: Path, data) -> dict:
+    """The shape checks of load_run on data already parsed; the data, or RunFileError naming the problem."""
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise RunFileError(f"{path}: not a pytest-benchmark run (no 'benchmarks' list); give a file from results/")
     section = data.get(SECTION)
@@ -216,6 +216,88 @@ def load_run(path: str | Path) -> dict:
     for index, bench in enumerate(data["benchmarks"], 1):
         _check_row(path, index, bench)
     return data
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run file as the commands use it: the JSON as written, its usable rows typed, and what was set aside."""
+
+    path: Path
+    data: dict
+    rows: tuple[Row, ...]
+    unusable: tuple[Unusable, ...]
+
+    @property
+    def section(self) -> dict:
+        return self.data[SECTION]
+
+    @property
+    def machine_info(self) -> dict:
+        return self.data.get("machine_info") or {}
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.section.get("complete", True))
+
+    @property
+    def profile(self) -> str | None:
+        return self.section.get("profile")
+
+    def drift(self) -> dict[str, Drift]:
+        """Per device: how far its yardstick (the tutorial's setting, paired with every row) strayed over the
+        run, from each row's median yardstick round (many rows, so round noise averages out)."""
+        medians: dict[str, list[float]] = {}
+        names: dict[str, str] = {}
+        for row in self.rows:
+            measurement = getattr(row, "measurement", None)
+            if measurement is not None and measurement.paired and (measurement.yardstick or "").startswith("train/"):
+                device = row.config.device
+                medians.setdefault(device, []).append(median(measurement.yardstick_rates))
+                names[device] = measurement.yardstick
+        return {device: Drift(names[device], len(values), median(values), drift_pct(values))
+                for device, values in medians.items()}
+
+
+@dataclass(frozen=True)
+class Drift:
+    yardstick: str
+    rows: int  # rows whose rounds were paired with it
+    median: float  # its median samples/s over the run
+    spread_pct: float | None  # how far the rows' yardstick medians strayed (measurement.drift_pct)
+
+
+def read_run(path: str | Path) -> Run:
+    """Load, check and type a run file; RunFileError (one line) when it cannot be used at all."""
+    return typed_run(Path(path), load_run(path))
+
+
+def typed_run(path: Path, data: dict) -> Run:
+    """A checked run's rows typed: impossible numbers set aside as unusable, a configuration measured twice
+    refused (see read_run)."""
+    rows: list[Row] = []
+    unusable: list[Unusable] = []
+    seen: dict[tuple, str] = {}
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info") or {}
+        if not info.get("kind"):
+            continue  # a plain pytest-benchmark row: not an mnist-bench measurement
+        name = bench.get("name") or ""
+        try:
+            check_round_times(bench.get("stats"))
+            row = row_from_info(info, name)
+        except RowProblem as problem:
+            unusable.append(Unusable(name, row_id(name, info), str(problem)))
+            continue
+        if row.key in seen:
+            raise RunFileError(f"{path}: two benchmarks measured {row.id} ({seen[row.key]} and {name}); a run file "
+                               "holds one session: give the run file of one session")
+        seen[row.key] = name
+        rows.append(row)
+    if unusable and not rows:
+        first = unusable[0]
+        raise RunFileError(f"{path}: no benchmark has numbers that can be real ({len(unusable)} unusable; first: "
+                           f"{first.id}: {first.reason}); {REMEDY}")
+    return Run(path, data, tuple(rows), tuple(unusable))
 
 
 def run_files(results_dir: str | Path) -> list[Path]:

@@ -1,0 +1,378 @@
+"""Typed result rows: what each benchmark stores in its extra_info, and the one check of their numbers.
+
+Each row is a dataclass; its fields (and the BenchConfig, Measurement and Telemetry it holds) are the
+extra_info keys, in field order: they drive the run file's row dict, results.csv's column order, the
+run-file check and how `compare` matches rows across runs (`key`). Nothing keeps a list of keys by hand.
+
+`from_info` rebuilds a row from a run file and rejects a number that cannot be real with RowProblem:
+non-finite, zero or negative round throughputs, empty rounds, and configuration values outside what
+the suite can run. Such a row is unusable: listed, never reported as a result nor given a verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from math import isfinite
+from typing import ClassVar
+
+from mnist_core.core.config import KEY_FIELDS, BenchConfig, label_for
+from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.errors import ConfigError
+from mnist_core.measure.effect import Verdict, compare
+from mnist_core.measure.measurement import METRICS, Measurement
+from mnist_core.measure.telemetry import TELEMETRY_KEYS, Telemetry
+
+THROUGHPUT_KINDS = ("train", "loader", "overhead")
+OVERHEAD_LIMIT_PCT = 3.0  # the suite may cost at most this much of the bare loop's samples/s
+CONFIG_FIELDS = tuple(item.name for item in dataclasses.fields(BenchConfig))
+
+
+class RowProblem(ValueError):
+    """A row whose numbers cannot be real; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A benchmark row of a run that cannot be used, and why: listed, never compared or reported as a result."""
+
+    name: str
+    id: str
+    reason: str
+
+
+def _finite(value, what: str, *, minimum: float | None = None, above: float | None = None,
+            nullable: bool = True) -> float | None:
+    if value is None:
+        if nullable:
+            return None
+        raise RowProblem(f"{what} is missing")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RowProblem(f"{what} is {value!r}, not a number")
+    if not isfinite(value):
+        raise RowProblem(f"{what} is {value!r}, not a finite number")
+    if above is not None and not value > above:
+        raise RowProblem(f"{what} is {value!r}; it must be above {above:g}")
+    if minimum is not None and value < minimum:
+        raise RowProblem(f"{what} is {value!r}; it must be at least {minimum:g}")
+    return value
+
+
+def _rates(values, what: str) -> tuple[float, ...]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise RowProblem(f"{what} is empty: no rounds to measure from")
+    return tuple(_finite(value, f"a value in {what}", above=0, nullable=False) for value in values)
+
+
+def check_round_times(stats: dict | None) -> None:
+    """pytest-benchmark's own per-round seconds, when the row has them."""
+    if isinstance(stats, dict) and "data" in stats:
+        _rates(stats["data"], "stats.data (the round times)")
+
+
+def measurement_from(info: dict, subject: str) -> Measurement:
+    metric = "gb_s" if "gb_s_rounds" in info else "samples_per_s"
+    rates = _rates(info.get(f"{metric}_rounds"), f"{metric}_rounds")
+    yardstick = info.get("yardstick_rounds") or ()
+    if yardstick:
+        _rates(yardstick, "yardstick_rounds")
+        if len(yardstick) != len(rates):
+            raise RowProblem(f"yardstick_rounds has {len(yardstick)} rounds for {len(rates)} rounds of the row")
+    _finite(info.get(metric), metric, above=0)  # the stored median must be a real throughput too
+    for item in info.get("excluded_rounds") or ():
+        _finite(item.get("rate") if isinstance(item, dict) else item, "an excluded round", above=0, nullable=False)
+    return Measurement.from_info(info, subject)
+
+
+def config_from(info: dict) -> BenchConfig:
+    try:
+        return BenchConfig(**{name: info[name] for name in CONFIG_FIELDS if name in info})
+    except ConfigError as exc:
+        raise RowProblem(f"{exc}: not a configuration the suite can run") from None
+    except TypeError as exc:
+        raise RowProblem(str(exc)) from None
+
+
+def telemetry_from(info: dict) -> Telemetry:
+    for key in TELEMETRY_KEYS:
+        if key != "telemetry_errors":
+            _finite(info.get(key), key, minimum=0)
+    return Telemetry.from_readings(info)
+
+
+def _param_id(name: str | None) -> str | None:
+    if name and name.endswith("]") and "[" in name:
+        return name[name.index("[") + 1:-1]
+    return None
+
+
+@dataclass(frozen=True)
+class Row:
+    """What every row has: its kind and where it came from in the run file."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ()
+    name: str  # pytest-benchmark's name, e.g. test_train[cpu-mlp-resident-bs128]
+
+    @property
+    def kind(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        """kind/parameter, as the run file's skipped and failed lists name benchmarks."""
+        return f"{self.kind}/{_param_id(self.name) or self.label}"
+
+    @property
+    def key(self) -> tuple:
+        """What matches this row across runs (never the test name or its position)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ConfigRow(Row):
+    """A row of one BenchConfig: identified across runs by the config's key fields."""
+
+    config: BenchConfig = field(default_factory=BenchConfig)
+
+    @property
+    def label(self) -> str:
+        return self.config.label()
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, *self.config.key())
+
+
+@dataclass(frozen=True)
+class ThroughputRow(ConfigRow):
+    """train, loader and overhead rows: samples/s of a configuration over timed rounds."""
+
+    KINDS: ClassVar[tuple[str, ...]] = THROUGHPUT_KINDS
+    row_kind: str = "train"
+    measurement: Measurement | None = None
+    first_batch_s: float | None = None  # building the pipeline to its first batch on the device
+    dataset_on_device_mib: float | None = None
+    torch_threads_used: int | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
+
+    @property
+    def kind(self) -> str:
+        return self.row_kind
+
+    @property
+    def reference(self) -> bool:
+        """The tutorial's setting as a training benchmark: one such row per device."""
+        return self.kind == "train" and self.config.reference
+
+    def overhead(self) -> Verdict | None:
+        """For an overhead row: the suite's samples/s against the bare loop's, judged at OVERHEAD_LIMIT_PCT."""
+        effect = self.measurement.vs_yardstick() if self.kind == "overhead" else None
+        return compare(effect, OVERHEAD_LIMIT_PCT) if effect is not None else None
+
+    def to_info(self) -> dict:
+        overhead = self.overhead()
+        info = {
+            "kind": self.kind,
+            **self.config.asdict(),
+            **self.measurement.to_info(),
+            "reference": self.reference,
+            "collapsed": list(self.config.inert_fields),  # settings that cannot act here, so are off
+            "first_batch_s": self.first_batch_s,
+            "dataset_on_device_mib": self.dataset_on_device_mib,
+            "torch_threads_used": self.torch_threads_used,
+            **dataclasses.asdict(self.telemetry),
+        }
+        if overhead is not None:
+            info.update(overhead_pct=-overhead.effect.pct, overhead_limit_pct=OVERHEAD_LIMIT_PCT,
+                        overhead_verdict=overhead.label, bare_samples_per_s=_median(self.measurement.yardstick_rates))
+        return info
+
+    @classmethod
+    def from_info(cls, info: dict, name: str) -> ThroughputRow:
+        config = config_from(info)
+        info = _with_bare_loop(info)
+        return cls(name=name, row_kind=info["kind"], config=config,
+                   measurement=measurement_from(info, f"{info['kind']}/{_param_id(name) or config.label()}"),
+                   first_batch_s=_finite(info.get("first_batch_s"), "first_batch_s", minimum=0),
+                   dataset_on_device_mib=_finite(info.get("dataset_on_device_mib"), "dataset_on_device_mib", minimum=0),
+                   torch_threads_used=info.get("torch_threads_used"), telemetry=telemetry_from(info))
+
+
+def _median(values) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _with_bare_loop(info: dict) -> dict:
+    """Overhead rows of format 1 kept the bare loop's rounds as bare_samples_per_s_rounds, taken in the
+    same alternation: they are the rows' yardstick rounds (the bare loop)."""
+    if info.get("kind") == "overhead" and not info.get("yardstick_rounds") and info.get("bare_samples_per_s_rounds"):
+        rounds = info["bare_samples_per_s_rounds"]
+        if len(rounds) == len(info.get("samples_per_s_rounds") or ()):
+            return {**info, "yardstick": "bare loop", "yardstick_rounds": rounds}
+    return info
+
+
+@dataclass(frozen=True)
+class TransferRow(Row):
+    """Host-to-device copies of one size: GB/s over timed rounds, against the PCIe link's theoretical maximum."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("transfer",)
+    device: str = "cuda"
+    transfer: str = ""  # batch128 or block64MiB
+    bytes: int = 0
+    pin_memory: bool = False
+    non_blocking: bool = False
+    copies_per_round: int = 1
+    batch_size: int | None = None
+    measurement: Measurement | None = None
+    pcie_theoretical_gb_s: float | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("device", "transfer", "pin_memory", "non_blocking")
+
+    @property
+    def kind(self) -> str:
+        return "transfer"
+
+    @property
+    def label(self) -> str:
+        return (f"{self.device}-h2d-{self.transfer}-{'pinned' if self.pin_memory else 'pageable'}-"
+                f"{'nb' if self.non_blocking else 'blk'}")
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, *(getattr(self, name) for name in self.KEY_FIELDS))
+
+    @property
+    def us_per_copy(self) -> float:
+        return self.bytes / (self.measurement.median * 1e9) * 1e6
+
+    @property
+    def pcie_fraction(self) -> float | None:
+        return self.measurement.median / self.pcie_theoretical_gb_s if self.pcie_theoretical_gb_s else None
+
+    def to_info(self) -> dict:
+        return {
+            "kind": self.kind, "device": self.device, "transfer": self.transfer, "bytes": self.bytes,
+            "pin_memory": self.pin_memory, "non_blocking": self.non_blocking, "copies_per_round": self.copies_per_round,
+            "batch_size": self.batch_size, **self.measurement.to_info(), "us_per_copy": self.us_per_copy,
+            "pcie_theoretical_gb_s": self.pcie_theoretical_gb_s, "pcie_fraction": self.pcie_fraction,
+            **dataclasses.asdict(self.telemetry),
+        }
+
+    @classmethod
+    def from_info(cls, info: dict, name: str) -> TransferRow:
+        size = _finite(info.get("bytes"), "bytes", above=0, nullable=False)
+        batch = info.get("batch_size")
+        if batch is not None:
+            _finite(batch, "batch_size", minimum=1)
+        row = cls(name=name, device=info["device"], transfer=info["transfer"], bytes=int(size),
+                  pin_memory=info["pin_memory"], non_blocking=info["non_blocking"],
+                  copies_per_round=int(_finite(info.get("copies_per_round", 1), "copies_per_round", minimum=1)),
+                  batch_size=batch, measurement=None,
+                  pcie_theoretical_gb_s=_finite(info.get("pcie_theoretical_gb_s"), "pcie_theoretical_gb_s", above=0),
+                  telemetry=telemetry_from(info))
+        return dataclasses.replace(row, measurement=measurement_from(info, row.id))
+
+
+def transfer_name(batch_size: int | None = None, block_mib: int | None = None) -> str:
+    """A copy's `transfer` field: batch128, block64MiB."""
+    return f"batch{batch_size}" if batch_size is not None else f"block{block_mib}MiB"
+
+
+def block_bytes(block_mib: int) -> int:
+    return block_mib * BYTES_PER_MIB
+
+
+@dataclass(frozen=True)
+class AccuracyRow(ConfigRow):
+    """Time to a validation accuracy: one timed run of training epochs (no rounds, so never compared)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("accuracy",)
+    target_accuracy: float = 0.0
+    reached: bool = False
+    epochs: int = 0
+    seconds: float = 0.0  # training and validation, all epochs
+    seconds_to_target: float | None = None
+    train_seconds: float = 0.0
+    val_accuracy: float = 0.0
+    val_accuracy_by_epoch: tuple[float, ...] = ()
+    train_samples: int = 0
+    telemetry: Telemetry = field(default_factory=Telemetry)
+
+    @property
+    def kind(self) -> str:
+        return "accuracy"
+
+    @property
+    def samples_per_s(self) -> float | None:
+        return self.train_samples / self.train_seconds if self.train_seconds > 0 else None
+
+    def to_info(self) -> dict:
+        return {
+            "kind": self.kind, **self.config.asdict(), "reference": False,  # the reference row is train's
+            "tutorial_setting": self.config.reference, "target_accuracy": self.target_accuracy,
+            "reached": self.reached, "epochs": self.epochs, "seconds_to_target": self.seconds_to_target,
+            "seconds": self.seconds, "train_seconds": self.train_seconds, "val_accuracy": self.val_accuracy,
+            "val_accuracy_by_epoch": list(self.val_accuracy_by_epoch), "train_samples": self.train_samples,
+            "samples_per_s": self.samples_per_s, "rounds": 1, **dataclasses.asdict(self.telemetry),
+        }
+
+    @classmethod
+    def from_info(cls, info: dict, name: str) -> AccuracyRow:
+        reached = info["reached"]
+        seconds_to_target = _finite(info.get("seconds_to_target"), "seconds_to_target", minimum=0,
+                                    nullable=not reached)
+        return cls(
+            name=name, config=config_from(info),
+            target_accuracy=_finite(info["target_accuracy"], "target_accuracy", above=0, nullable=False),
+            reached=reached, epochs=int(_finite(info["epochs"], "epochs", minimum=1, nullable=False)),
+            seconds=_finite(info["seconds"], "seconds", above=0, nullable=False),
+            seconds_to_target=seconds_to_target,
+            train_seconds=_finite(info.get("train_seconds", info["seconds"]), "train_seconds", above=0, nullable=False),
+            val_accuracy=_finite(info.get("val_accuracy"), "val_accuracy", minimum=0, nullable=reached) or 0.0,
+            val_accuracy_by_epoch=tuple(info.get("val_accuracy_by_epoch") or ()),
+            train_samples=int(_finite(info.get("train_samples", 0), "train_samples", minimum=0)),
+            telemetry=telemetry_from(info))
+
+
+ROW_TYPES: dict[str, type[Row]] = {kind: row_type for row_type in (ThroughputRow, TransferRow, AccuracyRow)
+                                   for kind in row_type.KINDS}
+_CONFIG_TYPES = {"device": str, "model": str, "hidden_width": int, "loader": str, "batch_size": int,
+                 "num_workers": int, "pin_memory": bool, "non_blocking": bool}
+# What each kind must have in extra_info, with the JSON type: the keys `compare` matches rows by, and the rounds.
+REQUIRED_KEYS: dict[str, dict[str, type]] = {
+    **{kind: {**{name: _CONFIG_TYPES[name] for name in KEY_FIELDS}, "samples_per_s_rounds": list}
+       for kind in THROUGHPUT_KINDS},
+    "transfer": {"device": str, "transfer": str, "bytes": int, "pin_memory": bool, "non_blocking": bool,
+                 "gb_s_rounds": list},
+    "accuracy": {**{name: _CONFIG_TYPES[name] for name in KEY_FIELDS}, "target_accuracy": float, "reached": bool,
+                 "epochs": int, "seconds": float},
+}
+# Numbers a row may hold (null allowed), checked for their JSON type; their values are checked by from_info.
+NUMBER_KEYS = ("first_batch_s", "dataset_on_device_mib", "copies_per_round", "pcie_theoretical_gb_s",
+               "seconds_to_target", "val_accuracy", "train_seconds", "train_samples", "iqr_pct", "us_per_copy",
+               "pcie_fraction", "overhead_pct", *METRICS,
+               *(key for key in TELEMETRY_KEYS if key != "telemetry_errors"))
+ROUNDS_KEYS = (*(f"{metric}_rounds" for metric in METRICS), "yardstick_rounds", "bare_samples_per_s_rounds")
+
+
+def row_from_info(info: dict, name: str) -> Row:
+    """The typed row of a benchmark's extra_info; RowProblem when its numbers cannot be real."""
+    row_type = ROW_TYPES.get(info.get("kind"))
+    if row_type is None:
+        raise RowProblem(f"kind {info.get('kind')!r} is not one this version knows")
+    return row_type.from_info(info, name)
+
+
+def row_id(name: str | None, info: dict) -> str:
+    """A row's id from its extra_info even when the row itself is unusable."""
+    kind = info.get("kind") or "unknown"
+    return f"{kind}/{_param_id(name) or label_for(info)}"

@@ -1,0 +1,187 @@
+"""The measurement engine: exact intervals, effects, the one comparison function, and noise-controlled rounds."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from math import comb
+
+import pytest
+
+from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired,
+                                       unpaired)
+from mnist_core.measure.measurement import ExcludedRound, Measurement, relative
+from mnist_core.measure.rounds import CONVERGED, MAX_ROUNDS, TIME_CAP, Pairing, RoundPolicy, Timed, run_rounds
+from mnist_core.measure.stats import (median_interval, pseudo_median_interval, rank_sum_counts, shift_interval,
+                                      signed_rank_counts, u_below)
+
+
+# exact null distributions ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, m", [(3, 3), (3, 5), (4, 4), (5, 2), (1, 4), (6, 5)])
+def test_rank_sum_counts_match_enumeration(n, m):
+    counts = [0] * (n * m + 1)
+    for chosen in itertools.combinations(range(n + m), n):  # which ranks the xs take
+        xs = list(chosen)
+        ys = [rank for rank in range(n + m) if rank not in chosen]
+        counts[int(u_below(xs, ys))] += 1
+    assert tuple(counts) == rank_sum_counts(n, m) and sum(counts) == comb(n + m, n)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_signed_rank_counts_match_enumeration(n):
+    counts = [0] * (n * (n + 1) // 2 + 1)
+    for signs in itertools.product((0, 1), repeat=n):
+        counts[sum(rank for rank, positive in zip(range(1, n + 1), signs) if positive)] += 1
+    assert tuple(counts) == signed_rank_counts(n)
+
+
+def test_median_interval_is_order_statistics_with_exact_coverage():
+    interval = median_interval([5.0, 1.0, 4.0, 2.0, 3.0, 6.0])
+    assert (interval.low, interval.high, interval.estimate) == (1.0, 6.0, 3.5)
+    assert interval.confidence == pytest.approx(1 - 2 / 2 ** 6)  # [min, max] of 6: 96.9%
+    ten = median_interval(list(range(20)))
+    assert (ten.low, ten.high) == (5, 14) and ten.confidence >= 0.95 and ten.reaches()
+    assert not median_interval([1.0, 2.0, 3.0]).reaches()  # 3 values cannot give 95%
+
+
+def test_shift_and_pseudo_median_intervals_bracket_their_estimates():
+    shift = shift_interval([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [11.0, 12.0, 13.0, 14.0, 15.0, 16.0])
+    assert shift.estimate == 10.0 and shift.low <= 10.0 <= shift.high and shift.reaches()
+    walsh = pseudo_median_interval([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+    assert walsh.estimate == pytest.approx(0.4) and walsh.low <= 0.4 <= walsh.high and walsh.reaches()
+
+
+# effects and the one verdict ---------------------------------------------------------------------------------
+
+def effect(ratio, low, high, confidence=0.96):
+    return Effect(ratio, low, high, confidence, "test", 10)
+
+
+@pytest.mark.parametrize("low, high, label", [
+    (1.12, 1.30, FASTER),  # the whole interval beyond +10%
+    (0.70, 0.88, SLOWER),
+    (0.95, 1.05, SAME),  # inside +-10%
+    (1.05, 1.30, INCONCLUSIVE),  # straddles the threshold
+    (0.80, 1.20, INCONCLUSIVE),
+])
+def test_compare_needs_the_whole_interval_beyond_the_threshold(low, high, label):
+    assert compare(effect((low + high) / 2, low, high), 10).label == label
+
+
+def test_too_few_rounds_is_inconclusive_never_a_verdict():
+    verdict = compare(effect(2.0, 1.9, 2.1, confidence=0.9), 10)
+    assert verdict.label == INCONCLUSIVE and "too few rounds" in verdict.why
+
+
+def test_threshold_is_symmetric_on_the_log_scale():
+    assert compare(effect(1 / 1.2, 1 / 1.25, 1 / 1.15), 10).label == SLOWER  # -13% to -20%: beyond 1/1.1
+    assert compare(effect(0.92, 0.91, 0.93), 10).label == SAME  # -9%: within 1/1.1 = -9.1%
+
+
+def test_paired_effect_cancels_drift_that_hits_both_sides():
+    drift = [1.0, 0.6, 1.3, 0.8, 1.1, 0.7, 1.2, 0.9]  # the machine's speed, pair by pair
+    a = [120 * factor for factor in drift]
+    b = [100 * factor for factor in drift]
+    verdict = compare(paired(a, b), 5)
+    assert verdict.effect.ratio == pytest.approx(1.2) and verdict.label == FASTER
+    assert compare(unpaired(a, b), 5).label == INCONCLUSIVE  # the same numbers, unpaired: drift swamps it
+
+
+def test_combined_effect_multiplies_ratios_and_widens():
+    one, two = effect(2.0, 1.8, 2.2), effect(3.0, 2.7, 3.3)
+    product = combined(one, two)
+    assert product.ratio == pytest.approx(6.0) and product.low < 1.8 * 2.7 / 1.0 * 1.1 and product.high > 6.0
+    assert product.low < 6 < product.high
+
+
+# measurements ---------------------------------------------------------------------------------------------------
+
+def test_measurement_owns_everything_derived_from_its_rounds():
+    measurement = Measurement("samples_per_s", (100.0, 110.0, 90.0, 105.0, 95.0, 100.0), "train/ref",
+                              (50.0, 55.0, 45.0, 52.0, 48.0, 50.0), stop_reason="converged")
+    info = measurement.to_info()
+    assert info["samples_per_s"] == measurement.median == 100.0
+    assert info["samples_per_s_ci"] == [90.0, 110.0] and info["rounds"] == 6 and not info["noisy"]
+    assert info["vs_yardstick"]["ratio"] == pytest.approx(2.0)
+    again = Measurement.from_info(info)
+    assert again == measurement and again.to_info() == info
+
+
+def test_relative_uses_pairs_when_it_can():
+    yardstick = Measurement("samples_per_s", (10.0,) * 6, subject="train/ref")
+    drift = (1.0, 0.5, 1.5, 0.7, 1.3, 1.0)
+    fast = Measurement("samples_per_s", tuple(30 * d for d in drift), "train/ref", tuple(10 * d for d in drift),
+                       subject="train/fast")
+    slow = Measurement("samples_per_s", tuple(20 * d for d in drift), "train/ref", tuple(10 * d for d in drift),
+                       subject="train/slow")
+    assert relative(fast, yardstick).method == "paired" and relative(fast, yardstick).ratio == pytest.approx(3)
+    assert relative(yardstick, fast).ratio == pytest.approx(1 / 3)
+    between = relative(fast, slow)  # both paired with the same yardstick: drift-corrected rates
+    assert between.ratio == pytest.approx(1.5) and compare(between, 5).label == FASTER
+
+
+# noise-controlled rounds ------------------------------------------------------------------------------------------
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def rounds_from(values, clock=None, seconds=1.0, throttled=()):
+    values = iter(values)
+    index = itertools.count()
+
+    def run_round():
+        if clock is not None:
+            clock.now += seconds
+        i = next(index)
+        return Timed(next(values), "hardware slowdown" if i in throttled else None)
+    return run_round
+
+
+def test_rounds_stop_when_the_interval_is_tight_enough():
+    policy = RoundPolicy(min_rounds=6, max_rounds=50, target_pct=5.0, max_seconds=1e9)
+    measurement = run_rounds("samples_per_s", rounds_from(itertools.cycle([100.0, 101.0, 99.0])), policy)
+    assert measurement.rounds == 6 and measurement.stop_reason.startswith(CONVERGED)
+
+
+def test_rounds_stop_at_the_time_cap_and_at_max_rounds():
+    clock = FakeClock()
+    noisy = itertools.cycle([50.0, 150.0, 80.0, 120.0])
+    capped = run_rounds("samples_per_s", rounds_from(noisy, clock), RoundPolicy(6, 50, 1.0, 10.0), clock=clock)
+    assert capped.rounds == 10 and capped.stop_reason.startswith(TIME_CAP)
+    most = run_rounds("samples_per_s", rounds_from(noisy), RoundPolicy(6, 8, 1.0, 1e9))
+    assert most.rounds == 8 and most.stop_reason == MAX_ROUNDS
+
+
+def test_throttled_rounds_are_kept_out_and_recorded():
+    policy = RoundPolicy(min_rounds=6, max_rounds=8, target_pct=0.0, max_seconds=1e9)
+    measurement = run_rounds("samples_per_s", rounds_from(itertools.cycle([100.0]), throttled={2, 5}), policy)
+    assert measurement.rounds == 6 and len(measurement.excluded) == 2
+    assert measurement.excluded[0] == ExcludedRound(100.0, "GPU throttled: hardware slowdown")
+
+
+def test_paired_rounds_run_in_a_random_but_reproducible_order():
+    def trace(seed):
+        order = []
+        mine = lambda: order.append("row") or Timed(100.0)  # noqa: E731
+        base = Pairing.of("train/ref", lambda: order.append("yardstick") or Timed(50.0))
+        measurement = run_rounds("samples_per_s", mine, RoundPolicy(6, 10, 0.0, 1e9), pairing=base, seed=seed)
+        return order, measurement
+
+    order, measurement = trace(1)
+    firsts = order[0::2]
+    assert set(firsts) == {"row", "yardstick"}  # both orders occur
+    assert trace(1)[0] == order and trace(2)[0] != order  # reproducible per seed
+    assert measurement.yardstick == "train/ref" and measurement.vs_yardstick().ratio == pytest.approx(2.0)
+    assert len(measurement.yardstick_rates) == measurement.rounds == 6  # converged at the minimum: no spread
+
+
+def test_the_same_work_gives_the_same_interval_on_any_machine():
+    """Deterministic: exact order statistics, no resampling, no random draws."""
+    values = [100.0 + 7.0 * math.sin(i) for i in range(12)]
+    assert median_interval(values) == median_interval(list(values))
