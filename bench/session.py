@@ -9,6 +9,7 @@ benchmark, so an interrupted or crashed session still leaves every completed res
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import sys
@@ -17,12 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import torch
 
 from mnist_core.core.config import BenchConfig, tutorial
-from mnist_core.core.devices import cuda_context_seconds
+from mnist_core.core.devices import cuda_available, cuda_context_seconds
 from mnist_core.errors import MnistBenchError
 from mnist_core.measure import profiles
 from mnist_core.measure.hardware import machine_summary
+from mnist_core.measure.launches import replayed_kernel_us
 from mnist_core.measure.measurement import drift_pct
 from mnist_core.measure.rounds import Pairing, Timed
 from mnist_core.measure.workload import Workload, build_workload
@@ -31,6 +34,7 @@ from mnist_core.runs.runfile import (FORMAT_VERSION, SECTION, check_run_data, cl
                                      writer_lock)
 
 from bench.settings import BenchSettings
+from bench.timing import timed
 
 # parameter fixture -> (the benchmark kind it feeds, the matrix that makes its configurations)
 MATRICES = {
@@ -71,8 +75,6 @@ class Yardstick:
         self.series: list[tuple[float, float]] = []  # (seconds into the session, samples/s) of every round
 
     def round(self, session_start: float) -> Timed:
-        from bench.timing import timed
-
         result = timed(self.workload, self.gpu)
         self.series.append((time.perf_counter() - session_start, result.rate))
         return result
@@ -241,11 +243,14 @@ class BenchSession:
             self.budget_spent_s += time.perf_counter() - start
             self.rows_left = max(0, self.rows_left - 1)
 
+    @functools.cached_property
+    def replayed_kernel_us(self) -> float | None:
+        """The cost of one replayed CUDA graph kernel on this GPU, measured once per session."""
+        return replayed_kernel_us(torch.device("cuda"))
+
     def _transfer_skip(self) -> str | None:
         if "cuda" not in self.settings.devices:
             return "cuda not in --devices"
-        from mnist_core.core.devices import cuda_available
-
         if not cuda_available():
             return "host-to-device copies need a CUDA GPU; none is visible to torch"
         return None

@@ -12,11 +12,15 @@ import torch
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.devices import BYTES_PER_MIB, release_on_failure
 from mnist_core.measure.bare_loop import BareLoop
+from mnist_core.measure.launches import kernels_per_step
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.rounds import Pairing, RoundPolicy, Timed, run_rounds
 from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, Telemetry, torch_memory_mib
 from mnist_core.measure.workload import Workload
 from mnist_core.runs.rows import ThroughputRow
+
+
+CAPTURED = ("resident-graph", "resident-compiled")  # pipelines whose step time is bounded by kernel launches
 
 
 def sampled_gpu(config, gpu):
@@ -120,13 +124,18 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
                                          seed=zlib.crc32(subject.encode()), subject=subject)
                 window.fill(workload.run_round)
         record_rounds(benchmark, [workload.samples_per_round / rate for rate in measurement.rates])
+        kernels, kernel_us = None, None
+        if config.device == "cuda" and config.loader in CAPTURED and not bare_loop:  # after the timed rounds
+            kernels = kernels_per_step(workload.step, workload.steps_per_call, workload.sync)
+            kernel_us = session.replayed_kernel_us
         telemetry = window.telemetry
         if bare_loop:  # both loops held their model and data at once: the peak is not this configuration's alone
             telemetry = dataclasses.replace(telemetry, torch_peak_allocated_mib=None, torch_peak_reserved_mib=None)
         resident = workload.dataset_on_device_bytes
         row = ThroughputRow(name=benchmark.name, row_kind=group or kind, config=config, measurement=measurement,
                             first_batch_s=workload.first_batch_s, torch_threads_used=torch.get_num_threads(),
-                            dataset_on_device_mib=resident / BYTES_PER_MIB if resident else None, telemetry=telemetry)
+                            dataset_on_device_mib=resident / BYTES_PER_MIB if resident else None, telemetry=telemetry,
+                            kernels_per_step=kernels, replayed_kernel_us=kernel_us)
     benchmark.extra_info.update(row.to_info())
     return row
 

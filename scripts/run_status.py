@@ -12,4 +12,4 @@ for path in sorted(pathlib.Path(sys.argv[1]).rglob("run-*.json")):
     section = run["mnist_bench"]
     failed = [entry["id"] for entry in section.get("failed", [])]
     print(f"{path.name}: complete={section['complete']} interrupted={section['interrupted']} "
-          f"measured={len(run['benchmarks'])} failed={failed}")
+          f"measured={len(run['benchmarks'])} failed={failed} wall_s={section.get('wall_s')}")

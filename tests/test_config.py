@@ -52,7 +52,7 @@ def test_a_config_says_what_really_runs():
     """Normalised once, when built: settings that cannot act are off, so equal work is an equal config."""
     cpu = BenchConfig(device="cpu")
     assert (cpu.pin_memory, cpu.non_blocking) == (False, False)  # no pinned pages, no async copy on the CPU
-    assert cpu.inert_fields == ("pin_memory", "non_blocking")
+    assert cpu.inert_fields == ("pin_memory", "non_blocking", "steps_per_replay")
     assert BenchConfig(device="cpu", pin_memory=False, non_blocking=True) == cpu
     resident = BenchConfig(device="cuda", loader="resident", num_workers=4)
     assert (resident.num_workers, resident.pin_memory, resident.non_blocking) == (0, False, False)

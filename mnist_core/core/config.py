@@ -19,13 +19,15 @@ DEVICES = ("cpu", "cuda")
 DATASETS = ("mnist", "fashion-mnist", "synthetic")
 MODELS = ("mlp", "cnn")
 # dataloader: the tutorial's path; resident: whole split on the device as uint8;
-# resident-graph: resident with the whole step captured in one CUDA graph.
-LOADERS = ("dataloader", "resident", "resident-graph")
+# resident-graph: resident with the whole step captured in one CUDA graph;
+# resident-compiled: resident with the step compiled (torch.compile), on CUDA K steps per graph replay.
+LOADERS = ("dataloader", "resident", "resident-graph", "resident-compiled")
 DEFAULT_LR = {"mlp": 0.5, "cnn": 0.05}
 LARGEST_SPLIT = 60_000  # the most training images any dataset here has: no batch can be larger
 # What the suite can run at all; a run file with values outside these is not a real measurement.
 LIMITS = {"batch_size": (1, LARGEST_SPLIT), "num_workers": (0, 1024), "hidden_width": (1, 1 << 16),
-          "samples_per_round": (1, 1 << 30), "seed": (0, (1 << 63) - 1), "torch_threads": (1, 1 << 16)}
+          "samples_per_round": (1, 1 << 30), "seed": (0, (1 << 63) - 1), "torch_threads": (1, 1 << 16),
+          "steps_per_replay": (1, 1024)}
 
 # The tutorial's own setting: its MLP, a DataLoader with batch 128 and 2 workers, pinned memory and
 # non_blocking copies (the last two only act on CUDA).
@@ -45,6 +47,7 @@ class BenchConfig:
     num_workers: int = field(default=2, metadata={"key": True})
     pin_memory: bool = field(default=True, metadata={"key": True})
     non_blocking: bool = field(default=True, metadata={"key": True})
+    steps_per_replay: int = field(default=1, metadata={"key": True})  # resident-compiled on CUDA: steps per graph
     samples_per_round: int = 10_240
     seed: int = 0
     torch_threads: int | None = None
@@ -70,7 +73,7 @@ class BenchConfig:
         elif isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not isfinite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr must be > 0, got {self.lr!r}")
         for name in self.inert_fields:  # what cannot act here is off: the config says what runs
-            object.__setattr__(self, name, 0 if name == "num_workers" else False)
+            object.__setattr__(self, name, {"num_workers": 0, "steps_per_replay": 1}.get(name, False))
 
     @property
     def inert_fields(self) -> tuple[str, ...]:
@@ -78,6 +81,8 @@ class BenchConfig:
         fields = ("num_workers", "pin_memory", "non_blocking") if self.loader != "dataloader" else ()
         if self.device == "cpu":
             fields += tuple(name for name in ("pin_memory", "non_blocking") if name not in fields)
+        if self.loader != "resident-compiled" or self.device != "cuda":
+            fields += ("steps_per_replay",)  # only a CUDA graph of the compiled step replays several steps
         return fields
 
     @property
@@ -87,8 +92,9 @@ class BenchConfig:
 
     @property
     def steps_per_round(self) -> int:
-        """Full batches in one timed round: its fixed amount of work."""
-        return max(1, self.samples_per_round // self.batch_size)
+        """Full batches in one timed round (whole graph replays for resident-compiled): its fixed amount of work."""
+        steps = max(1, self.samples_per_round // self.batch_size)
+        return -(-steps // self.steps_per_replay) * self.steps_per_replay
 
     def check_runnable(self) -> BenchConfig:
         """This config, or ConfigError when this machine cannot run it (CUDA without a GPU)."""
@@ -136,6 +142,8 @@ def label_for(spec: dict) -> str:
         if device == "cuda":
             parts.append("pin" if spec.get("pin_memory", True) else "nopin")
             parts.append("nb" if spec.get("non_blocking", True) else "blk")
+    if loader == "resident-compiled" and device == "cuda":
+        parts.append(f"k{spec.get('steps_per_replay', 1)}")
     return "-".join(parts)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,34 @@ def gathered_train_step(model: nn.Module, optimizer: torch.optim.Optimizer, imag
     loss = F.cross_entropy(model(normalise_uint8(images_u8[index])), labels[index])
     loss.backward()
     optimizer.step()
+
+
+def warm_up_and_capture(model: nn.Module, device: torch.device, run: Callable[[], None]) -> torch.cuda.CUDAGraph | None:
+    """Run `run` a few times, then (on CUDA) capture one more call in a CUDA graph, and restore the weights
+    the warm-up changed, in place (a graph holds these very tensors), so the captured path starts where the
+    eager one does. On CUDA the warm-up runs on a side stream, as capture requires; on the CPU nothing is
+    captured (None) and the warm-up only compiles what `run` compiles."""
+    initial_weights = copy.deepcopy(model.state_dict())
+    graph = None
+    if device.type != "cuda":
+        for _ in range(CAPTURE_WARMUP_STEPS):
+            run()
+    else:
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(CAPTURE_WARMUP_STEPS):
+                run()
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            run()
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            tensor.copy_(initial_weights[name])
+    if graph is not None:
+        torch.cuda.synchronize(device)
+    return graph
 
 
 class EpochOrder:
@@ -92,23 +121,8 @@ class CudaGraphTrainer:
         gathered_train_step(self.model, self.optimizer, self.images_u8, self.labels, self.static_index)
 
     def _capture(self) -> torch.cuda.CUDAGraph:
-        # Warm-up steps change the weights; restore them so the graph path starts where eager does.
-        initial_weights = copy.deepcopy(self.model.state_dict())
         self.model.train()
-        side = torch.cuda.Stream(self.device)
-        side.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(side):
-            for _ in range(CAPTURE_WARMUP_STEPS):
-                self._step()
-        torch.cuda.current_stream(self.device).wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self._step()
-        with torch.no_grad():
-            for name, tensor in self.model.state_dict().items():
-                tensor.copy_(initial_weights[name])  # in place: the graph holds these tensors
-        torch.cuda.synchronize(self.device)
-        return graph
+        return warm_up_and_capture(self.model, self.device, self._step)
 
     def run_steps(self, count: int) -> None:
         """Replay `count` steps, starting a new permutation at each epoch boundary; no sync."""

@@ -19,6 +19,7 @@ import torch
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
 from mnist_core.core.devices import sync_fn
+from mnist_core.core.compiled import CompiledTrainer
 from mnist_core.core.graph import CudaGraphTrainer
 from mnist_core.core.loaders import ResidentLoader, close_loader, endless, prepare_torch, train_loader, train_split
 from mnist_core.core.models import build_training
@@ -39,6 +40,7 @@ class Workload:
     sync: Callable[[], None]
     closers: list[Callable[[], None]] = field(default_factory=list)
     dataset_on_device_bytes: int | None = None  # resident pipelines: the uint8 split held on the device
+    steps_per_call: int = 1  # training steps one call of `step` runs (a CUDA graph of K compiled steps)
 
     @property
     def samples_per_round(self) -> int:
@@ -46,12 +48,12 @@ class Workload:
 
     @property
     def settle_steps(self) -> int:
-        """Untimed steps before a timed round: empty what the workers prefetched while others ran."""
+        """Untimed calls before a timed round: empty what the workers prefetched while others ran."""
         return max(1, PREFETCH_FACTOR * self.config.num_workers)
 
     def run_round(self) -> None:
         step = self.step
-        for _ in range(self.steps_per_round):
+        for _ in range(self.steps_per_round // self.steps_per_call):
             step()
         self.sync()
 
@@ -121,8 +123,8 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     reset_torch_peak(device)
     split = train_split(config, data)
     start = time.perf_counter()
-    if config.loader == "resident-graph":
-        return _graph_workload(kind, config, data, split, sync, start)
+    if config.loader in ("resident-graph", "resident-compiled"):
+        return _trainer_workload(kind, config, data, split, sync, start)
 
     loader = train_loader(config, data, split, endless=True)
     batches = endless(loader)
@@ -144,19 +146,25 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     return Workload(config, kind, config.steps_per_round, first_batch_s, step, sync, closers, resident_bytes)
 
 
-def _graph_workload(kind, config, data, split, sync, start) -> Workload:
+def _trainer_workload(kind, config, data, split, sync, start) -> Workload:
+    """resident-graph and resident-compiled: a trainer that owns its steps (captured or compiled)."""
     if kind != "train":
-        raise ValueError("resident-graph captures the training step; its loader alone is 'resident'")
+        raise ValueError(f"{config.loader} captures the training step; its loader alone is 'resident'")
     device = torch.device(config.device)
     resident = ResidentLoader.from_host(
         data.train_images, data.train_labels, split.train_indices, device=device,
         batch_size=config.batch_size, shuffle=True, seed=config.seed, drop_last=True,
     )
     model, optimizer = build_training(config, device)
-    trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
-                               batch_size=config.batch_size, seed=config.seed)
-    trainer.run_steps(1)
+    steps = config.steps_per_replay
+    if config.loader == "resident-graph":
+        trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
+                                   batch_size=config.batch_size, seed=config.seed)
+    else:
+        trainer = CompiledTrainer(model, optimizer, resident.images_u8, resident.labels, batch_size=config.batch_size,
+                                  seed=config.seed, steps_per_replay=steps)
+    trainer.run_steps(steps)  # capture or compile, then the first steps: building, not timed
     sync()
     first_batch_s = time.perf_counter() - start
-    return Workload(config, kind, config.steps_per_round, first_batch_s, lambda: trainer.run_steps(1), sync,
-                    dataset_on_device_bytes=resident.dataset_bytes)
+    return Workload(config, kind, config.steps_per_round, first_batch_s, lambda: trainer.run_steps(steps), sync,
+                    dataset_on_device_bytes=resident.dataset_bytes, steps_per_call=steps)

@@ -31,8 +31,11 @@ def setting_label(config: BenchConfig, *, with_batch: bool = False) -> str:
         text = "DataLoader, " + ", ".join(parts)
     elif config.loader == "resident":
         text = f"data resident on the {where}"
-    else:
+    elif config.loader == "resident-graph":
         text = f"data resident on the {where}, step in a CUDA graph"
+    else:
+        replays = f", {config.steps_per_replay} steps per CUDA graph" if config.device == "cuda" else ""
+        text = f"data resident on the {where}, step compiled{replays}"
     if config.model != "mlp":
         text = f"{config.model.upper()}, {text}"
     return f"{text}, batch {config.batch_size}" if with_batch else text

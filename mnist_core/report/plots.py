@@ -20,7 +20,7 @@ from mnist_core.report.analysis import DECISION_THRESHOLD_PCT
 from mnist_core.report.formatting import rate, size
 
 DPI = 110
-PIPELINE_COLOURS = {"DataLoader": "#6baed6", "resident": "#2171b5", "CUDA graph": "#08306b"}
+PIPELINE_COLOURS = {"DataLoader": "#6baed6", "resident": "#2171b5", "CUDA graph": "#08306b", "compiled": "#54278f"}
 DEVICE_STYLES = {"CPU": ("--", "s"), "GPU": ("-", "o")}
 VERDICT_COLOURS = {"faster": "#1a9850", "slower": "#d73027", "same": "#737373", "inconclusive": "#bdbdbd"}
 MACHINE_ALPHA = (1.0, 0.55, 0.35, 0.25)
@@ -45,6 +45,8 @@ def _batch_axis(axis, batches) -> None:
 
 
 def _family(setting: str) -> str:
+    if "compiled" in setting:
+        return "compiled"
     if "CUDA graph" in setting:
         return "CUDA graph"
     return "resident" if "resident" in setting else "DataLoader"

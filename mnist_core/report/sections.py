@@ -61,6 +61,9 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
         "Training samples/s of every configuration measured, with the 95% interval of its median and the ratio to "
         "the tutorial's setting on the same device.",),
         _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial"))
+        + _table("launch", "The captured GPU steps against the launch floor (kernels per step x a replayed kernel's "
+                           "cost: what launches alone would take)", tables["launch"], several, hide=("id",),
+                 collapsed=False)
         + _table("loader", "The input pipeline alone (no model)", tables["loader"], several, hide=("id", "tutorial")),
         _figure(figures, THROUGHPUT_PNG, "Training samples/s vs batch size, best setting per pipeline, 95% intervals")))
     if not tables["bandwidth"].empty:

@@ -158,10 +158,23 @@ class ThroughputRow(ConfigRow):
     dataset_on_device_mib: float | None = None
     torch_threads_used: int | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
+    kernels_per_step: float | None = None  # CUDA kernels per step (torch's profiler), for the captured pipelines
+    replayed_kernel_us: float | None = None  # what one kernel of a replayed CUDA graph costs on this GPU
 
     @property
     def kind(self) -> str:
         return self.row_kind
+
+    @property
+    def us_per_step(self) -> float:
+        return self.config.batch_size / self.measurement.median * 1e6
+
+    @property
+    def launch_floor_us(self) -> float | None:
+        """Kernels per step x the cost of a replayed kernel: the time per step launches alone would take."""
+        if self.kernels_per_step is None or self.replayed_kernel_us is None:
+            return None
+        return self.kernels_per_step * self.replayed_kernel_us
 
     @property
     def reference(self) -> bool:
@@ -184,6 +197,10 @@ class ThroughputRow(ConfigRow):
             "first_batch_s": self.first_batch_s,
             "dataset_on_device_mib": self.dataset_on_device_mib,
             "torch_threads_used": self.torch_threads_used,
+            "us_per_step": self.us_per_step,
+            "kernels_per_step": self.kernels_per_step,
+            "replayed_kernel_us": self.replayed_kernel_us,
+            "launch_floor_us": self.launch_floor_us,
             **dataclasses.asdict(self.telemetry),
         }
         if overhead is not None:
@@ -199,7 +216,9 @@ class ThroughputRow(ConfigRow):
                    measurement=measurement_from(info, f"{info['kind']}/{_param_id(name) or config.label()}"),
                    first_batch_s=_finite(info.get("first_batch_s"), "first_batch_s", minimum=0),
                    dataset_on_device_mib=_finite(info.get("dataset_on_device_mib"), "dataset_on_device_mib", minimum=0),
-                   torch_threads_used=info.get("torch_threads_used"), telemetry=telemetry_from(info))
+                   torch_threads_used=info.get("torch_threads_used"), telemetry=telemetry_from(info),
+                   kernels_per_step=_finite(info.get("kernels_per_step"), "kernels_per_step", above=0),
+                   replayed_kernel_us=_finite(info.get("replayed_kernel_us"), "replayed_kernel_us", above=0))
 
 
 def _median(values) -> float | None:
@@ -345,19 +364,21 @@ class AccuracyRow(ConfigRow):
 
 ROW_TYPES: dict[str, type[Row]] = {kind: row_type for row_type in (ThroughputRow, TransferRow, AccuracyRow)
                                    for kind in row_type.KINDS}
-_CONFIG_TYPES = {"device": str, "model": str, "hidden_width": int, "loader": str, "batch_size": int,
-                 "num_workers": int, "pin_memory": bool, "non_blocking": bool}
+SINCE_FORMAT_2 = ("steps_per_replay",)  # key fields a format-1 row lacks: their default holds for it
+_JSON = {"str": str, "int": int, "bool": bool}
+# The configuration keys every row of a config must have, with their JSON types (from BenchConfig's own fields).
+CONFIG_KEYS = {item.name: _JSON[item.type] for item in dataclasses.fields(BenchConfig)
+               if item.name in KEY_FIELDS and item.name not in SINCE_FORMAT_2}
 # What each kind must have in extra_info, with the JSON type: the keys `compare` matches rows by, and the rounds.
 REQUIRED_KEYS: dict[str, dict[str, type]] = {
-    **{kind: {**{name: _CONFIG_TYPES[name] for name in KEY_FIELDS}, "samples_per_s_rounds": list}
-       for kind in THROUGHPUT_KINDS},
-    "transfer": {"device": str, "transfer": str, "bytes": int, "pin_memory": bool, "non_blocking": bool,
-                 "gb_s_rounds": list},
-    "accuracy": {**{name: _CONFIG_TYPES[name] for name in KEY_FIELDS}, "target_accuracy": float, "reached": bool,
-                 "epochs": int, "seconds": float},
+    **{kind: {**CONFIG_KEYS, "samples_per_s_rounds": list} for kind in THROUGHPUT_KINDS},
+    "transfer": {**{name: _JSON[item.type] for item in dataclasses.fields(TransferRow)
+                    if (name := item.name) in TransferRow.KEY_FIELDS}, "bytes": int, "gb_s_rounds": list},
+    "accuracy": {**CONFIG_KEYS, "target_accuracy": float, "reached": bool, "epochs": int, "seconds": float},
 }
 # Numbers a row may hold (null allowed), checked for their JSON type; their values are checked by from_info.
 NUMBER_KEYS = ("first_batch_s", "dataset_on_device_mib", "copies_per_round", "pcie_theoretical_gb_s",
+               "kernels_per_step", "replayed_kernel_us",
                "seconds_to_target", "val_accuracy", "train_seconds", "train_samples", "iqr_pct", "us_per_copy",
                "pcie_fraction", "overhead_pct", *METRICS,
                *(key for key in TELEMETRY_KEYS if key != "telemetry_errors"))
