@@ -21,9 +21,6 @@ from bench import settings as parse
 from bench.session import BenchSession
 
 SESSION_PLUGIN = "mnist-bench-session"
-# pytest-benchmark's table, narrowed by default to what this suite's rows are about (--benchmark-columns wins)
-COLUMNS = ["median", "iqr", "rounds"]
-_PYTEST_BENCHMARK_COLUMNS = ["min", "max", "mean", "stddev", "median", "iqr", "outliers", "ops", "rounds", "iterations"]
 
 
 def pytest_addoption(parser):
@@ -67,9 +64,6 @@ def pytest_configure(config):
         settings = parse.BenchSettings.from_options(config.option)
     except MnistBenchError as exc:
         raise pytest.UsageError(str(exc)) from None
-    benchmarks = getattr(config, "_benchmarksession", None)
-    if benchmarks is not None and list(benchmarks.columns) == _PYTEST_BENCHMARK_COLUMNS:
-        benchmarks.columns = COLUMNS  # the user's --benchmark-columns, when given, is kept
     session = BenchSession(config, settings)
     config.pluginmanager.register(session, SESSION_PLUGIN)
     _terminate_as_interrupt(session)

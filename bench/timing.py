@@ -115,8 +115,12 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
         if benchmark.disabled:  # --benchmark-disable: run the work once, as a test
             workload.run_round()
             return None
-        workload.warmup(session.settings.profile.warmup_rounds, min_seconds=warmup_min_s(gpu))
-        with session.row_budget() as policy, _comparator(session, config, kind, bare_loop) as pairing:
+        profile = session.settings.profile
+        workload.warmup(profile.warmup_rounds, min_seconds=warmup_min_s(gpu))
+        if not session.is_yardstick(kind, config):  # the yardstick's rounds were fitted when it was built
+            workload.fit_rounds(*profile.round_s)
+        ran = config.replace(samples_per_round=workload.samples_per_round)  # the round size that runs
+        with session.row_budget() as policy, _comparator(session, ran, kind, bare_loop) as pairing:
             with telemetry_during(config.device, gpu) as window:
                 if pairing is not None:
                     pairing.run_round = window.unsampled(pairing.run_round)
@@ -132,7 +136,7 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
         if bare_loop:  # both loops held their model and data at once: the peak is not this configuration's alone
             telemetry = dataclasses.replace(telemetry, torch_peak_allocated_mib=None, torch_peak_reserved_mib=None)
         resident = workload.dataset_on_device_bytes
-        row = ThroughputRow(name=benchmark.name, row_kind=group or kind, config=config, measurement=measurement,
+        row = ThroughputRow(name=benchmark.name, row_kind=group or kind, config=ran, measurement=measurement,
                             first_batch_s=workload.first_batch_s, torch_threads_used=torch.get_num_threads(),
                             dataset_on_device_mib=resident / BYTES_PER_MIB if resident else None, telemetry=telemetry,
                             kernels_per_step=kernels, replayed_kernel_us=kernel_us)

@@ -28,6 +28,7 @@ class Profile:
     warmup_rounds: int
     samples_per_round: int
     rounds: RoundPolicy  # how each throughput row takes its rounds (the time cap is set per row, see row_cap_s)
+    round_s: tuple[float, float]  # a round's steps are scaled to last within these (see Workload.fit_rounds)
     budget_s: float  # the time the throughput rows may take in all, on any machine
     row_cap_s: tuple[float, float]  # each row's time cap stays within these
     batch_sizes: tuple[int, ...]
@@ -55,17 +56,18 @@ def _policy(min_rounds: int, max_rounds: int, target_pct: float) -> RoundPolicy:
 
 
 PROFILES = {
-    "quick": Profile("quick", warmup_rounds=1, samples_per_round=2_560, rounds=_policy(6, 12, 5.0),
+    "quick": Profile("quick", warmup_rounds=1, samples_per_round=2_560, rounds=_policy(6, 12, 5.0), round_s=(0.1, 0.5),
                      budget_s=40, row_cap_s=(2.0, 6.0), batch_sizes=(128,), workers=(2,), loader_workers=(0, 2),
                      cnn_batch_sizes=(128,), transfer_batch_sizes=(128, 4096), transfer_block_mib=64,
                      accuracy_loaders=("resident",), accuracy_max_epochs=10, compiled=((128, 8),)),
     "default": Profile("default", warmup_rounds=1, samples_per_round=10_240, rounds=_policy(6, 30, 2.0),
+                       round_s=(0.2, 1.5),
                        budget_s=390, row_cap_s=(3.0, 20.0), batch_sizes=(32, 128, 512, 2048), workers=(0, 2),
                        loader_workers=(0, 2, 4), cnn_batch_sizes=(128, 512),
                        transfer_batch_sizes=(32, 128, 512, 1024, 2048, 4096), transfer_block_mib=64,
                        accuracy_loaders=("dataloader", "resident"), accuracy_max_epochs=10,
                        compiled=((128, 1), (128, 8), (128, 32), (2048, 8))),
-    "full": Profile("full", warmup_rounds=2, samples_per_round=25_600, rounds=_policy(10, 60, 1.0),
+    "full": Profile("full", warmup_rounds=2, samples_per_round=25_600, rounds=_policy(10, 60, 1.0), round_s=(0.4, 3.0),
                     budget_s=1800, row_cap_s=(5.0, 40.0), batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096),
                     workers=(0, 2, 4, 8), loader_workers=(0, 2, 4, 8), cnn_batch_sizes=(32, 128, 512, 2048),
                     transfer_batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), transfer_block_mib=64,

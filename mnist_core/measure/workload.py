@@ -69,6 +69,17 @@ class Workload:
     def warmup(self, rounds: int, min_seconds: float = 0.0) -> int:
         return warm_up(self.run_round, rounds, min_seconds)
 
+    def fit_rounds(self, low_s: float, high_s: float) -> None:
+        """Make a round last between `low_s` and `high_s`: one untimed round measures it, then the round's
+        number of steps is scaled (whole calls, at least one). Rounds far shorter than a DataLoader's
+        prefetching or the timer's grain are noise; far longer ones leave too few rounds for an interval."""
+        seconds = self.timed_round()
+        if low_s <= seconds <= high_s or seconds <= 0:
+            return
+        target = low_s if seconds < low_s else high_s
+        calls = max(1, round(self.steps_per_round / self.steps_per_call * target / seconds))
+        self.steps_per_round = calls * self.steps_per_call
+
     def close(self) -> None:
         """Stop workers and free device memory so the next configuration starts clean."""
         first_error = None
