@@ -40,7 +40,8 @@ def transfer_row(rounds, pinned, non_blocking, transfer="batch128") -> dict:
 
 def steady(*rows: dict) -> list[dict]:
     """Rows whose rounds were paired with a yardstick that did not drift: the session's drift is known to be 0."""
-    return [{**row, "yardstick": "train/cpu-mlp-dataloader-bs128-w2", "yardstick_rounds": [50.0] * 6} for row in rows]
+    return [{**row, "yardstick": "train/cpu-mlp-dataloader-bs128-w2",
+             "yardstick_rounds": [50.0] * len(row["samples_per_s_rounds"])} for row in rows]
 
 
 def make_data(*rows, machine=None, profile="default", complete=True, dataset="mnist", failed=()) -> dict:
@@ -139,6 +140,38 @@ def test_drift_within_a_session_widens_the_interval():
     wide = compare_runs(make_run(*paired(base, drifting)), make_run(*paired(changed, drifting)))
     assert wide.rows[0].status == INCONCLUSIVE
 
+
+
+# Two speeds in one run: 12 rounds at one level, then 12 at another 40% slower (a 2-vCPU VM's two-thread
+# compute does this for tens of seconds at a time).
+TWO_LEVELS = FAST * 2 + [value * 0.6 for value in FAST * 2]
+
+
+def test_a_row_whose_speed_jumped_within_a_run_is_not_called_slower_for_landing_on_the_other_level():
+    sizes = (32, 64, 128, 256, 512, 1024)
+    baseline = make_run(*steady(*[config_row(batch_size=size, rounds=FAST * 4) for size in sizes]))
+    current = make_run(*steady(*[config_row(batch_size=size, rounds=TWO_LEVELS if size == 128 else FAST * 4)
+                                 for size in sizes]))
+    row = next(row for row in compare_runs(baseline, current).rows if row.id.endswith("bs128-w2"))
+    assert row.current.level_jump_pct == pytest.approx(100 / 0.6 - 100, rel=0.05)
+    assert row.status == INCONCLUSIVE and row.note.endswith("% within the current run: allowed for")
+    # without the jump the same 40% drop is a regression
+    slowed = make_run(*steady(*[config_row(batch_size=size, rounds=[v * 0.6 for v in FAST * 4] if size == 128
+                                           else FAST * 4) for size in sizes]))
+    assert [row.id for row in compare_runs(baseline, slowed).regressed] == ["train/cpu-mlp-dataloader-bs128-w2"]
+
+
+def test_overhead_rows_are_compared_on_the_suite_against_its_bare_loop():
+    """The machine 40% faster for the whole of one run: the suite and the bare loop beside it both, so the
+    overhead is unchanged and gets no verdict; a suite that got 20% slower than its bare loop does."""
+    def overhead(factor, suite=1.0):
+        return config_row(kind="overhead", loader="resident", rounds=[v * factor * suite for v in FAST],
+                          yardstick="bare loop", yardstick_rounds=[v * factor for v in FAST])
+    unchanged = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4)))
+    (row,) = unchanged.rows
+    assert row.unit == "x bare loop" and row.current.median == pytest.approx(1.0) and row.status == SAME
+    slower = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4, suite=0.8)))
+    assert slower.rows[0].status == SLOWER
 
 # hardware keys and profiles --------------------------------------------------------------------------------------
 

@@ -108,6 +108,21 @@ def test_measurement_owns_everything_derived_from_its_rounds():
     assert again == measurement and again.to_info() == info
 
 
+
+@pytest.mark.parametrize("rates, jump_pct", [
+    ((100, 101, 99, 100, 60, 61, 59, 60), 100 / 60 * 100 - 100),  # two levels, 4 rounds each
+    ((100, 101, 99, 100, 60, 61, 59, 100, 99, 101), 100 / 60 * 100 - 100),  # and back
+    ((100, 101, 99, 60, 100, 101, 99, 100), None),  # one wild round is not a level
+    ((100, 90, 110, 95, 105, 100, 92, 108), None),  # round noise of +-10%
+    ((100, 100, 100, 90, 90, 90), None),  # a level change below JUMP_MIN_PCT
+])
+def test_a_level_jump_is_runs_of_rounds_at_two_levels(rates, jump_pct):
+    measurement = Measurement("samples_per_s", tuple(float(rate) for rate in rates))
+    if jump_pct is None:
+        assert measurement.level_jump_pct is None
+    else:
+        assert measurement.level_jump_pct == pytest.approx(jump_pct)
+
 def test_relative_uses_pairs_when_it_can():
     yardstick = Measurement("samples_per_s", (10.0,) * 6, subject="train/ref")
     drift = (1.0, 0.5, 1.5, 0.7, 1.3, 1.0)

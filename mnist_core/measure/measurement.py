@@ -21,8 +21,12 @@ from statistics import median
 from mnist_core.measure.effect import Effect, paired, unpaired
 from mnist_core.measure.stats import Interval, iqr_pct, median_interval, quantile
 
-METRICS = {"samples_per_s": "samples/s", "gb_s": "GB/s"}
+METRICS = {"samples_per_s": "samples/s", "gb_s": "GB/s", "ratio": "x bare loop"}
 NOISE_LIMIT_PCT = 10.0  # IQR/median above this: a row's own rounds disagree (torch.utils.benchmark's rule)
+# A machine can run at two speeds for tens of seconds at a time (on a 2-vCPU VM, two-thread compute flips
+# between about 300k and 450k samples/s). A row shows such a flip as runs of rounds at two levels:
+JUMP_WINDOW_ROUNDS = 3  # consecutive rounds that make one level
+JUMP_MIN_PCT = 20.0  # a smaller change between two runs of rounds is within what round noise and drift do
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,22 @@ class Measurement:
     @property
     def paired(self) -> bool:
         return bool(self.yardstick_rates)
+
+    @cached_property
+    def level_jump_pct(self) -> float | None:
+        """How far the row's speed jumped between two levels while it ran: the largest ratio between two
+        non-overlapping runs of JUMP_WINDOW_ROUNDS rounds where every round of the faster run beats every
+        round of the slower one (so one wild round is not a level), as a percentage; None when no such
+        jump reaches JUMP_MIN_PCT."""
+        size = JUMP_WINDOW_ROUNDS
+        windows = [(start, self.rates[start:start + size]) for start in range(len(self.rates) - size + 1)]
+        largest = 0.0
+        for fast_start, fast in windows:
+            for slow_start, slow in windows:
+                if abs(fast_start - slow_start) >= size and min(fast) > max(slow):
+                    largest = max(largest, median(fast) / median(slow))
+        jump_pct = (largest - 1) * 100
+        return jump_pct if jump_pct >= JUMP_MIN_PCT else None
 
     def vs_yardstick(self) -> Effect | None:
         """This row against its yardstick, pair by pair; None without pairs."""

@@ -7,7 +7,10 @@ How a verdict is reached (the README says it in five lines):
      device's rows (5 or more) is that machine-wide shift; it is taken out of every row and reported on its
      own, since a slower machine and code that slows everything look the same (--absolute keeps it in).
   3. Each session's drift while it ran (how far its rows' yardstick rounds strayed, measure/measurement.py)
-     widens each row's interval: a row measured in a slow minute is not mistaken for a change.
+     widens each row's interval: a row measured in a slow minute is not mistaken for a change. A row whose
+     speed jumped between two levels while it ran, in either run (Measurement.level_jump_pct), is widened by
+     the whole jump: the other run may have caught it at the other level.
+     Overhead rows are compared on what they measure, the suite against the bare loop run beside it.
   4. The verdict is `compare` on that interval with the threshold: slower / faster only when the whole
      interval lies beyond it, same when it lies within it, inconclusive otherwise.
 """
@@ -43,7 +46,7 @@ class RowComparison:
     current: Measurement | None
     status: str  # one of STATUSES
     verdict: Verdict | None = None
-    note: str = ""
+    note: str = ""  # what else a reader needs: why a row is missing or unusable, a level jump allowed for
 
     @property
     def measured(self) -> Measurement:
@@ -81,6 +84,27 @@ class Comparison:
 
     def summary(self) -> str:
         return ", ".join(f"{self.count(status)} {status}" for status in STATUSES if self.count(status))
+
+
+def compared(row: Row) -> Measurement:
+    """What a row is judged on between runs: an overhead row's rounds as multiples of the bare loop's round
+    beside each (the suite's overhead, which a machine's speed cancels out of); any other row's own rounds."""
+    measurement = row.measurement
+    if row.kind == "overhead" and measurement.paired:
+        return Measurement("ratio", measurement.normalised(), subject=row.id)
+    return measurement
+
+
+def _jump_allowance(row: Row) -> float:
+    """The log of the row's within-run level jump (0 without one)."""
+    jump_pct = row.measurement.level_jump_pct
+    return log(1 + jump_pct / 100) if jump_pct is not None else 0.0
+
+
+def _jump_note(old: Row, new: Row) -> str:
+    jumps = [f"{row.measurement.level_jump_pct:.0f}% within the {role}"
+             for row, role in zip((old, new), ("baseline", "current run")) if row.measurement.level_jump_pct is not None]
+    return f"its speed jumped {' and '.join(jumps)}: allowed for" if jumps else ""
 
 
 def _group(row: Row) -> str:
@@ -132,13 +156,14 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         raise BaselineError(
             f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
             f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
-    raw = {key: unpaired(after[key].measurement.rates, before[key].measurement.rates) for key in common}
+    raw = {key: unpaired(compared(after[key]).rates, compared(before[key]).rates) for key in common}
     shifts = []
     shift_of: dict[str, float] = {}
     if not absolute:
         by_group: dict[str, list[Effect]] = defaultdict(list)
         for key in common:
-            by_group[_group(after[key])].append(raw[key])
+            if after[key].kind != "overhead":  # a ratio: the machine's speed is already divided out
+                by_group[_group(after[key])].append(raw[key])
         for group, effects in by_group.items():
             shift = _shift(group, effects, threshold_pct)
             if shift is not None:
@@ -153,12 +178,15 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
                                       note=_why_absent(current, old)))
             continue
         group = _group(new)
-        allowance = log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2 + \
-            log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2
-        effect = raw[key].shifted(shift_of.get(group, 0.0)).widened(allowance ** 0.5)
+        allowance = sum(value ** 2 for value in (
+            log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100), log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100),
+            _jump_allowance(old), _jump_allowance(new)))
+        shift = 0.0 if new.kind == "overhead" else shift_of.get(group, 0.0)
+        effect = raw[key].shifted(shift).widened(allowance ** 0.5)
         verdict = compare(effect, threshold_pct)
-        rows.append(RowComparison(new.id, new.kind, new.measurement.unit, old.measurement, new.measurement,
-                                  verdict.label, verdict, verdict.why))
+        before_measured, after_measured = compared(old), compared(new)
+        rows.append(RowComparison(new.id, new.kind, after_measured.unit, before_measured, after_measured,
+                                  verdict.label, verdict, _jump_note(old, new)))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
              for key, new in after.items() if key not in before]
     rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
@@ -187,5 +215,5 @@ def _why_absent(run: Run, row: Row) -> str:
     return "not run: the current run is partial" if not run.complete else ""
 
 
-__all__ = ["DEFAULT_THRESHOLD_PCT", "FASTER", "INCONCLUSIVE", "MISSING", "NEW", "SAME", "SLOWER", "UNUSABLE",
+__all__ = ["DEFAULT_THRESHOLD_PCT", "compared", "FASTER", "INCONCLUSIVE", "MISSING", "NEW", "SAME", "SLOWER", "UNUSABLE",
            "Comparison", "RowComparison", "Shift", "compare_runs", "run_drift_pct"]

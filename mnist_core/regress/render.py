@@ -33,9 +33,8 @@ def comparison_table(comparison: Comparison, title: str = "mnist-bench compare")
         table.add_column(column, justify=justify, overflow="fold")
     for row in comparison.rows:
         change = row.verdict.why if row.verdict is not None else "-"
-        note = "" if row.verdict is not None and row.note == row.verdict.why else row.note
         table.add_row(row.id, row.unit, _median(row.baseline), _median(row.current), change,
-                      Text(row.status, style=VERDICT_STYLES.get(row.status, "")), note)
+                      Text(row.status, style=VERDICT_STYLES.get(row.status, "")), row.note)
     return table
 
 
