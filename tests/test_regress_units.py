@@ -147,17 +147,36 @@ def test_drift_within_a_session_widens_the_interval():
 TWO_LEVELS = FAST * 2 + [value * 0.6 for value in FAST * 2]
 
 
-def test_a_row_whose_speed_jumped_within_a_run_is_not_called_slower_for_landing_on_the_other_level():
+def _jumping(current_rounds):
+    """Six steady rows in the baseline (four of FAST's rounds over); the bs128 row's rounds in the current run."""
     sizes = (32, 64, 128, 256, 512, 1024)
     baseline = make_run(*steady(*[config_row(batch_size=size, rounds=FAST * 4) for size in sizes]))
-    current = make_run(*steady(*[config_row(batch_size=size, rounds=TWO_LEVELS if size == 128 else FAST * 4)
+    current = make_run(*steady(*[config_row(batch_size=size, rounds=current_rounds if size == 128 else FAST * 4)
                                  for size in sizes]))
-    row = next(row for row in compare_runs(baseline, current).rows if row.id.endswith("bs128-w2"))
+    return next(row for row in compare_runs(baseline, current).rows if row.id.endswith("bs128-w2"))
+
+
+def test_a_row_that_ran_at_two_speeds_is_compared_level_with_level():
+    """The baseline held one level: it may have been either of the current run's two, so the fast level
+    (unchanged) and the slow one (40% down) disagree and nothing is called."""
+    row = _jumping(TWO_LEVELS)
     assert row.current.level_jump_pct == pytest.approx(100 / 0.6 - 100, rel=0.05)
-    assert row.status == INCONCLUSIVE and row.note.endswith("% within the current run: allowed for")
+    assert row.status == INCONCLUSIVE
+    assert row.note.startswith("ran at two speeds (") and "% within the current run): compared level with level" in row.note
+    # both levels below the baseline's one: slower, whichever level the baseline held
+    assert _jumping([value * 0.8 for value in TWO_LEVELS]).status == SLOWER
     # without the jump the same 40% drop is a regression
-    slowed = make_run(*steady(*[config_row(batch_size=size, rounds=[v * 0.6 for v in FAST * 4] if size == 128
-                                           else FAST * 4) for size in sizes]))
+    assert _jumping([value * 0.6 for value in FAST * 4]).status == SLOWER
+
+
+def test_runs_that_both_ran_at_two_speeds_compare_fast_with_fast_and_slow_with_slow():
+    sizes = (32, 64, 128, 256, 512, 1024)
+    baseline = make_run(*steady(*[config_row(batch_size=size, rounds=TWO_LEVELS) for size in sizes]))
+    later = TWO_LEVELS[12:] + TWO_LEVELS[:12]  # slow first this time
+    same = make_run(*steady(*[config_row(batch_size=size, rounds=later) for size in sizes]))
+    assert {row.status for row in compare_runs(baseline, same).rows} == {SAME}
+    slowed = make_run(*steady(*[config_row(batch_size=size, rounds=[value * 0.8 for value in later] if size == 128
+                                           else later) for size in sizes]))
     assert [row.id for row in compare_runs(baseline, slowed).regressed] == ["train/cpu-mlp-dataloader-bs128-w2"]
 
 

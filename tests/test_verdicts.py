@@ -8,12 +8,14 @@ from math import comb
 
 import pytest
 
+from mnist_core.core.config import BenchConfig
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired,
                                        unpaired)
 from mnist_core.measure.measurement import ExcludedRound, Measurement, relative
 from mnist_core.measure.rounds import CONVERGED, MAX_ROUNDS, TIME_CAP, Pairing, RoundPolicy, Timed, run_rounds
 from mnist_core.measure.stats import (median_interval, pseudo_median_interval, rank_sum_counts, shift_interval,
                                       signed_rank_counts, u_below)
+from mnist_core.measure.workload import Workload
 
 
 # exact null distributions ---------------------------------------------------------------------------------------
@@ -200,3 +202,20 @@ def test_the_same_work_gives_the_same_interval_on_any_machine():
     """Deterministic: exact order statistics, no resampling, no random draws."""
     values = [100.0 + 7.0 * math.sin(i) for i in range(12)]
     assert median_interval(values) == median_interval(list(values))
+
+
+@pytest.mark.parametrize("workers, batch_size, round_s, steps", [
+    (0, 128, 0.05, 320),  # a short round is scaled up to the profile's shortest
+    (0, 128, 3.0, 40),  # a long one down to its longest
+    (0, 2048, 0.3, 5),  # within the range: left alone
+    (2, 2048, 0.3, 16),  # but a DataLoader round holds four times its workers' queue (2 workers x 2 batches)
+    (2, 2048, 3.0, 16),  # even when that is longer than the profile's longest
+])
+def test_rounds_are_fitted_to_a_duration_and_hold_more_batches_than_the_queue(workers, batch_size, round_s, steps,
+                                                                             monkeypatch):
+    config = BenchConfig(num_workers=workers, batch_size=batch_size, samples_per_round=10_240)
+    workload = Workload(config, "train", config.steps_per_round, 0.0, step=lambda: None, sync=lambda: None)
+    per_step_s = round_s / workload.steps_per_round
+    monkeypatch.setattr(Workload, "timed_round", lambda self: per_step_s * self.steps_per_round)
+    workload.fit_rounds(0.2, 1.5)
+    assert workload.steps_per_round == steps

@@ -26,7 +26,7 @@ NOISE_LIMIT_PCT = 10.0  # IQR/median above this: a row's own rounds disagree (to
 # A machine can run at two speeds for tens of seconds at a time (on a 2-vCPU VM, two-thread compute flips
 # between about 300k and 450k samples/s). A row shows such a flip as runs of rounds at two levels:
 JUMP_WINDOW_ROUNDS = 3  # consecutive rounds that make one level
-JUMP_MIN_PCT = 20.0  # a smaller change between two runs of rounds is within what round noise and drift do
+JUMP_MIN_PCT = 30.0  # a smaller change between two runs of rounds is within what round noise and drift do
 
 
 @dataclass(frozen=True)
@@ -88,20 +88,33 @@ class Measurement:
         return bool(self.yardstick_rates)
 
     @cached_property
-    def level_jump_pct(self) -> float | None:
-        """How far the row's speed jumped between two levels while it ran: the largest ratio between two
-        non-overlapping runs of JUMP_WINDOW_ROUNDS rounds where every round of the faster run beats every
-        round of the slower one (so one wild round is not a level), as a percentage; None when no such
-        jump reaches JUMP_MIN_PCT."""
+    def _jump(self) -> tuple[float, float] | None:
+        """The medians of the fastest and slowest of two non-overlapping runs of JUMP_WINDOW_ROUNDS rounds where
+        every round of the faster beats every round of the slower (so one wild round is not a level), when
+        they are at least JUMP_MIN_PCT apart; None otherwise."""
         size = JUMP_WINDOW_ROUNDS
         windows = [(start, self.rates[start:start + size]) for start in range(len(self.rates) - size + 1)]
-        largest = 0.0
+        best = None
         for fast_start, fast in windows:
             for slow_start, slow in windows:
                 if abs(fast_start - slow_start) >= size and min(fast) > max(slow):
-                    largest = max(largest, median(fast) / median(slow))
-        jump_pct = (largest - 1) * 100
-        return jump_pct if jump_pct >= JUMP_MIN_PCT else None
+                    levels = (median(fast), median(slow))
+                    if best is None or levels[0] / levels[1] > best[0] / best[1]:
+                        best = levels
+        return best if best is not None and best[0] / best[1] >= 1 + JUMP_MIN_PCT / 100 else None
+
+    @property
+    def level_jump_pct(self) -> float | None:
+        """How far the row's speed jumped between two levels while it ran, as a percentage (None: it held one)."""
+        return None if self._jump is None else (self._jump[0] / self._jump[1] - 1) * 100
+
+    def levels(self) -> tuple[tuple[float, ...], ...]:
+        """The rounds at each speed the row ran at, fastest first: two groups split halfway (geometrically)
+        between the two levels of its jump, or all rounds as one level."""
+        if self._jump is None:
+            return (self.rates,)
+        split = (self._jump[0] * self._jump[1]) ** 0.5
+        return (tuple(rate for rate in self.rates if rate >= split), tuple(rate for rate in self.rates if rate < split))
 
     def vs_yardstick(self) -> Effect | None:
         """This row against its yardstick, pair by pair; None without pairs."""

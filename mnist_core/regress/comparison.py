@@ -7,9 +7,11 @@ How a verdict is reached (the README says it in five lines):
      device's rows (5 or more) is that machine-wide shift; it is taken out of every row and reported on its
      own, since a slower machine and code that slows everything look the same (--absolute keeps it in).
   3. Each session's drift while it ran (how far its rows' yardstick rounds strayed, measure/measurement.py)
-     widens each row's interval: a row measured in a slow minute is not mistaken for a change. A row whose
-     speed jumped between two levels while it ran, in either run (Measurement.level_jump_pct), is widened by
-     the whole jump: the other run may have caught it at the other level.
+     widens each row's interval: a row measured in a slow minute is not mistaken for a change.
+     A machine can also run at two speeds for tens of seconds at a time. A row that ran at two levels
+     (Measurement.levels) is compared level with level: fast with fast and slow with slow when both runs
+     show both; when only one does, the other run's single level is compared with each of them, since it
+     may be either. The interval spans every such comparison, so a verdict needs all of them to agree.
      Overhead rows are compared on what they measure, the suite against the bare loop run beside it.
   4. The verdict is `compare` on that interval with the threshold: slower / faster only when the whole
      interval lies beyond it, same when it lies within it, inconclusive otherwise.
@@ -23,7 +25,7 @@ from math import exp, log
 
 from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
-                                       unpaired)
+                                       interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.stats import median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
@@ -95,16 +97,33 @@ def compared(row: Row) -> Measurement:
     return measurement
 
 
-def _jump_allowance(row: Row) -> float:
-    """The log of the row's within-run level jump (0 without one)."""
-    jump_pct = row.measurement.level_jump_pct
-    return log(1 + jump_pct / 100) if jump_pct is not None else 0.0
+def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
+    """new vs old level by level (see the module's docstring): one effect when neither jumped."""
+    new_levels, old_levels = new.levels(), old.levels()
+    if len(new_levels) == len(old_levels):
+        pairs = list(zip(new_levels, old_levels))
+    else:  # a run that held one level may have held either of the other's
+        pairs = [(after, before) for after in new_levels for before in old_levels]
+    return [unpaired(after, before) for after, before in pairs]
 
 
-def _jump_note(old: Row, new: Row) -> str:
-    jumps = [f"{row.measurement.level_jump_pct:.0f}% within the {role}"
-             for row, role in zip((old, new), ("baseline", "current run")) if row.measurement.level_jump_pct is not None]
-    return f"its speed jumped {' and '.join(jumps)}: allowed for" if jumps else ""
+def _envelope(effects: list[Effect]) -> Effect:
+    """One effect spanning several: its interval covers all of theirs, so `compare` on it gives a verdict
+    only where every one of them gives that verdict."""
+    if len(effects) == 1:
+        return effects[0]
+    centre = exp(sum(log(effect.ratio) for effect in effects) / len(effects))
+    return Effect(centre, min(effect.low for effect in effects), max(effect.high for effect in effects),
+                  min(effect.confidence for effect in effects), effects[0].method, min(e.pairs for e in effects))
+
+
+def _levels_note(old: Measurement, new: Measurement, effects: list[Effect]) -> str:
+    jumped = [f"{measurement.level_jump_pct:.0f}% within the {role}" for measurement, role in
+              ((old, "baseline"), (new, "current run")) if measurement.level_jump_pct is not None]
+    if not jumped:
+        return ""
+    return (f"ran at two speeds ({' and '.join(jumped)}): compared level with level, "
+            + ", ".join(interval_text(effect) for effect in effects))
 
 
 def _group(row: Row) -> str:
@@ -156,7 +175,8 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         raise BaselineError(
             f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
             f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
-    raw = {key: unpaired(compared(after[key]).rates, compared(before[key]).rates) for key in common}
+    levels = {key: level_effects(compared(after[key]), compared(before[key])) for key in common}
+    raw = {key: _envelope(effects) for key, effects in levels.items()}
     shifts = []
     shift_of: dict[str, float] = {}
     if not absolute:
@@ -178,15 +198,14 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
                                       note=_why_absent(current, old)))
             continue
         group = _group(new)
-        allowance = sum(value ** 2 for value in (
-            log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100), log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100),
-            _jump_allowance(old), _jump_allowance(new)))
+        allowance = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2
+                     + log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2) ** 0.5
         shift = 0.0 if new.kind == "overhead" else shift_of.get(group, 0.0)
-        effect = raw[key].shifted(shift).widened(allowance ** 0.5)
-        verdict = compare(effect, threshold_pct)
+        effects = [effect.shifted(shift).widened(allowance) for effect in levels[key]]
+        verdict = compare(_envelope(effects), threshold_pct)
         before_measured, after_measured = compared(old), compared(new)
         rows.append(RowComparison(new.id, new.kind, after_measured.unit, before_measured, after_measured,
-                                  verdict.label, verdict, _jump_note(old, new)))
+                                  verdict.label, verdict, _levels_note(before_measured, after_measured, effects)))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
              for key, new in after.items() if key not in before]
     rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
