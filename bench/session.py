@@ -26,6 +26,7 @@ from mnist_core.errors import MnistBenchError
 from mnist_core.measure import profiles
 from mnist_core.measure.hardware import machine_summary
 from mnist_core.measure.launches import replayed_kernel_us
+from mnist_core.measure.machine_state import StateProbe
 from mnist_core.measure.measurement import drift_pct
 from mnist_core.measure.rounds import Pairing, Timed
 from mnist_core.measure.workload import Workload, build_workload
@@ -110,6 +111,7 @@ class BenchSession:
         self.gpu = None  # set by the gpu fixture: the NVML handle throttling is read from
         self._yardsticks: dict[str, Yardstick] = {}
         self._yardstick_errors: dict[str, str] = {}
+        self.state_probe = StateProbe()  # read before every round: the machine's fast or slow state
 
     # -- pytest hooks ---------------------------------------------------------------------------
     def pytest_report_header(self, config):

@@ -125,7 +125,8 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
                 if pairing is not None:
                     pairing.run_round = window.unsampled(pairing.run_round)
                 measurement = run_rounds("samples_per_s", lambda: timed(workload, gpu), policy, pairing=pairing,
-                                         seed=zlib.crc32(subject.encode()), subject=subject)
+                                         probe=session.state_probe, seed=zlib.crc32(subject.encode()),
+                                         subject=subject)
                 window.fill(workload.run_round)
         record_rounds(benchmark, [workload.samples_per_round / rate for rate in measurement.rates])
         kernels, kernel_us = None, None

@@ -7,8 +7,8 @@ benchmark group, the run file, the report and the regression check read rows thr
 
 In a run file a measurement is a few flat keys of the row's extra_info, named after its metric
 (samples_per_s or gb_s): `<metric>` (median), `<metric>_rounds` (the raw rounds, the source of truth),
-`<metric>_ci`, `iqr_pct`, `noisy`, `rounds`, `stop_reason`, `excluded_rounds`, and with a yardstick
-`yardstick`, `yardstick_rounds` and `vs_yardstick`. Derived keys are written for readers of the JSON;
+`<metric>_ci`, `iqr_pct`, `noisy`, `rounds`, `stop_reason`, `excluded_rounds`, with a yardstick
+`yardstick`, `yardstick_rounds` and `vs_yardstick`, and `state_probe_rounds` (machine_state.py). Derived keys are written for readers of the JSON;
 `from_info` recomputes them from the rounds.
 """
 
@@ -44,6 +44,7 @@ class Measurement:
     excluded: tuple[ExcludedRound, ...] = ()
     stop_reason: str | None = None
     subject: str | None = field(default=None, compare=False)  # the id of what was measured
+    states: tuple[float, ...] = ()  # the machine-state probe's reading before each kept round (machine_state.py)
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -52,6 +53,8 @@ class Measurement:
             raise ValueError("a measurement needs at least one round")
         if self.yardstick_rates and len(self.yardstick_rates) != len(self.rates):
             raise ValueError("paired rounds need one yardstick round per round")
+        if self.states and len(self.states) != len(self.rates):
+            raise ValueError("a state probe reading is taken before every round")
 
     @property
     def unit(self) -> str:
@@ -108,6 +111,13 @@ class Measurement:
         """How far the row's speed jumped between two levels while it ran, as a percentage (None: it held one)."""
         return None if self._jump is None else (self._jump[0] / self._jump[1] - 1) * 100
 
+    def by_state(self, split: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The rounds taken in the machine's fast state and in its slow one (probe reading at or above
+        `split`, and below it)."""
+        fast = tuple(rate for rate, state in zip(self.rates, self.states) if state >= split)
+        slow = tuple(rate for rate, state in zip(self.rates, self.states) if state < split)
+        return fast, slow
+
     def levels(self) -> tuple[tuple[float, ...], ...]:
         """The rounds at each speed the row ran at, fastest first: two groups split halfway (geometrically)
         between the two levels of its jump, or all rounds as one level."""
@@ -140,6 +150,7 @@ class Measurement:
             "yardstick_rounds": list(self.yardstick_rates),
             "vs_yardstick": None if effect is None else {"ratio": effect.ratio, "low": effect.low, "high": effect.high,
                                                          "confidence": effect.confidence},
+            "state_probe_rounds": list(self.states),
         }
 
     @classmethod
@@ -155,6 +166,7 @@ class Measurement:
             excluded=tuple(ExcludedRound(item["rate"], item["reason"]) for item in info.get("excluded_rounds") or ()),
             stop_reason=info.get("stop_reason"),
             subject=subject,
+            states=tuple(info.get("state_probe_rounds") or ()),
         )
 
 

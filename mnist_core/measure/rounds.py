@@ -3,7 +3,8 @@
 Like nvbench and torch.utils.benchmark's adaptive_autorange, a row keeps taking rounds until the 95%
 interval of what it will be judged on is within the profile's target (the median's interval, and with a
 yardstick also the interval of the effect against it), with a minimum and a maximum number of rounds and
-a time cap; the reason it stopped is recorded. With a yardstick every round is one of a pair taken back
+a time cap; the reason it stopped is recorded. Before each round (or pair) the machine-state probe is
+read (machine_state.py), so each round is known to have run in the machine's fast or slow state. With a yardstick every round is one of a pair taken back
 to back, in an order drawn at random per pair (Google Benchmark's interleaving), so a slow minute hits
 both sides. A round during which the GPU reported throttling is left out and recorded (nvbench drops
 such samples too).
@@ -63,15 +64,19 @@ def _precision_pct(measurement: Measurement) -> float:
 
 
 def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy, *, pairing: Pairing | None = None,
-               seed: int = 0, subject: str | None = None, clock: Callable[[], float] = time.perf_counter) -> Measurement:
-    """Take rounds until `policy` says stop; returns the Measurement of the kept rounds."""
+               probe: Callable[[], float] | None = None, seed: int = 0, subject: str | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    """Take rounds until `policy` says stop; returns the Measurement of the kept rounds. `probe` (the
+    machine-state probe) is read before each round or pair."""
     order = random.Random(seed)
     rates: list[float] = []
     yardstick: list[float] = []
+    states: list[float] = []
     excluded: list[ExcludedRound] = []
     start = clock()
     stop_reason = MAX_ROUNDS
     while len(rates) + len(excluded) < policy.max_rounds:
+        state = probe() if probe is not None else None
         if pairing is not None and order.random() < 0.5:
             base = pairing.run_round()
             mine = run_round()
@@ -86,6 +91,8 @@ def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy,
             rates.append(mine.rate)
             if base is not None:
                 yardstick.append(base.rate)
+            if state is not None:
+                states.append(state)
         if len(rates) >= policy.min_rounds:
             current = Measurement(metric, tuple(rates), pairing.name if pairing else None, tuple(yardstick))
             if _precision_pct(current) <= policy.target_pct:
@@ -96,6 +103,7 @@ def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy,
             break
     if not rates:  # every round throttled: keep them, flagged, rather than nothing
         rates = [item.rate for item in excluded]
+        yardstick, states = [], []
         stop_reason = f"{stop_reason}; every round throttled, kept anyway"
     return Measurement(metric, tuple(rates), pairing.name if pairing and yardstick else None, tuple(yardstick),
-                       tuple(excluded), stop_reason, subject)
+                       tuple(excluded), stop_reason, subject, tuple(states))

@@ -6,12 +6,19 @@ How a verdict is reached (the README says it in five lines):
   2. A machine is often faster or slower as a whole from one session to the next. The median change over a
      device's rows (5 or more) is that machine-wide shift; it is taken out of every row and reported on its
      own, since a slower machine and code that slows everything look the same (--absolute keeps it in).
-  3. Each session's drift while it ran (how far its rows' yardstick rounds strayed, measure/measurement.py)
-     widens each row's interval: a row measured in a slow minute is not mistaken for a change.
-     A machine can also run at two speeds for tens of seconds at a time. A row that ran at two levels
-     (Measurement.levels) is compared level with level: fast with fast and slow with slow when both runs
-     show both; when only one does, the other run's single level is compared with each of them, since it
-     may be either. The interval spans every such comparison, so a verdict needs all of them to agree.
+  3. Rows also move between sessions on their own (a row measured in a slow minute, a pipeline that suits the
+     machine's mood that day). How much, this comparison shows: the spread of the changes of a device's rows
+     of one kind (train, loader) around their median (robust: 1.4826 x their median absolute deviation)
+     widens each of their intervals by 1.96 times it; a row measured in a slower or faster minute in one run
+     than in the other (its yardstick rounds tell) is widened by that too. Kinds with fewer than 5 rows, and
+     overhead rows, are widened by each session's measured drift instead.
+     A machine can also run at two speeds for tens of seconds at a time (measure/machine_state.py). When
+     the state probe read before every round shows two states across the two runs, each row's rounds are
+     compared state with state (fast with fast, slow with slow, each with 4 or more rounds a side); a row
+     with no state in common is inconclusive. Runs without probe readings fall back to the rows' own levels
+     (Measurement.levels): a row that ran at two levels is compared level with level, and a run that held
+     one level is compared with each of the other's, since it may have held either. The interval spans
+     every such comparison, so a verdict needs all of them to agree.
      Overhead rows are compared on what they measure, the suite against the bare loop run beside it.
   4. The verdict is `compare` on that interval with the threshold: slower / faster only when the whole
      interval lies beyond it, same when it lies within it, inconclusive otherwise.
@@ -22,21 +29,28 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from math import exp, log
+from statistics import NormalDist, median
 
 from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
                                        interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
-from mnist_core.measure.stats import median_interval
+from mnist_core.measure.machine_state import state_split
+from mnist_core.measure.stats import CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
-from mnist_core.runs.rows import AccuracyRow, Row, TransferRow
+from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow, TransferRow
 from mnist_core.runs.runfile import Run
 
 DEFAULT_THRESHOLD_PCT = 10.0
 NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
-MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift is estimated
+MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
+MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
+MIN_STATE_ROUNDS = 4  # rounds in one machine state, in each run, for a state's comparison (an exact 95% interval)
+DIFFERENT_STATES = ("measured in different machine states (the state probe read the other speed in the other "
+                    "run): no rounds in a state in common")
+_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ class Comparison:
     baseline_partial: bool
     current_partial: bool
     shifts: tuple[Shift, ...] = ()
-    drift_pct: dict = field(default_factory=dict)  # (run name, group) -> drift allowed for
+    spread_pct: dict = field(default_factory=dict)  # (group, kind) -> the 95% spread of its rows' changes
     absolute: bool = False
 
     def count(self, status: str) -> int:
@@ -97,6 +111,18 @@ def compared(row: Row) -> Measurement:
     return measurement
 
 
+def state_effects(new: Measurement, old: Measurement, split: float) -> tuple[list[Effect], list[str]]:
+    """new vs old state by state: the fast-state rounds of each run compared, and the slow-state rounds; a
+    state with fewer than MIN_STATE_ROUNDS rounds in either run is left out. Returns the effects and the
+    states they are of."""
+    effects, states = [], []
+    for state, after, before in zip(("fast", "slow"), new.by_state(split), old.by_state(split)):
+        if len(after) >= MIN_STATE_ROUNDS and len(before) >= MIN_STATE_ROUNDS:
+            effects.append(unpaired(after, before))
+            states.append(state)
+    return effects, states
+
+
 def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
     """new vs old level by level (see the module's docstring): one effect when neither jumped."""
     new_levels, old_levels = new.levels(), old.levels()
@@ -105,6 +131,19 @@ def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
     else:  # a run that held one level may have held either of the other's
         pairs = [(after, before) for after in new_levels for before in old_levels]
     return [unpaired(after, before) for after, before in pairs]
+
+
+def matched(new: Measurement, old: Measurement, split: float | None) -> tuple[list[Effect], str]:
+    """The effects a row's verdict must agree over, and how they were matched ("" when plainly)."""
+    if split is not None and new.states and old.states:
+        effects, states = state_effects(new, old, split)
+        if not effects:
+            return [], DIFFERENT_STATES
+        readings = new.states + old.states
+        if not min(readings) < split <= max(readings):  # every round in one state: a plain comparison
+            return effects, ""
+        return effects, f"compared in the machine's {' and '.join(states)} state{'s' if len(states) > 1 else ''}"
+    return level_effects(new, old), _levels_note(old, new)
 
 
 def _envelope(effects: list[Effect]) -> Effect:
@@ -117,13 +156,17 @@ def _envelope(effects: list[Effect]) -> Effect:
                   min(effect.confidence for effect in effects), effects[0].method, min(e.pairs for e in effects))
 
 
-def _levels_note(old: Measurement, new: Measurement, effects: list[Effect]) -> str:
+def _levels_note(old: Measurement, new: Measurement) -> str:
     jumped = [f"{measurement.level_jump_pct:.0f}% within the {role}" for measurement, role in
               ((old, "baseline"), (new, "current run")) if measurement.level_jump_pct is not None]
-    if not jumped:
-        return ""
-    return (f"ran at two speeds ({' and '.join(jumped)}): compared level with level, "
-            + ", ".join(interval_text(effect) for effect in effects))
+    return f"ran at two speeds ({' and '.join(jumped)}): compared level with level" if jumped else ""
+
+
+def _state_split(baseline: Run, current: Run) -> float | None:
+    """Where the machine-state probe's readings of both runs divide into a fast and a slow state, if they do."""
+    readings = [state for run in (baseline, current) for row in run.rows
+                if not isinstance(row, AccuracyRow) for state in row.measurement.states]
+    return state_split(readings)
 
 
 def _group(row: Row) -> str:
@@ -131,11 +174,38 @@ def _group(row: Row) -> str:
 
 
 def run_drift_pct(run: Run) -> dict[str, float]:
-    """Per group (device, or copies): the drift to allow for, from the run's yardstick (Run.drift); runs that
-    recorded none (format 1, or copies, which have no yardstick) get an assumed allowance."""
+    """Per group (device, or copies): the session's drift, from its yardstick (Run.drift); runs that recorded
+    none (format 1, or copies, which have no yardstick) get an assumed allowance."""
     drift = {device: item.spread_pct for device, item in run.drift().items() if item.spread_pct is not None}
     groups = {_group(row) for row in run.rows if not isinstance(row, AccuracyRow)}
     return {group: drift.get(group, OLD_RUN_DRIFT_PCT) for group in groups}
+
+
+def _yardstick_offset(row: Row, run: Run) -> float | None:
+    """How far (log) the yardstick rounds beside this row ran from the session's yardstick median: the minute
+    the row was measured in, plus how the row's own work slows the yardstick next to it (the same in every
+    session). None for rows not paired with the session's yardstick."""
+    measurement = row.measurement
+    drift = run.drift().get(row.config.device) if isinstance(row, ThroughputRow) else None
+    if drift is None or not measurement.paired or measurement.yardstick != drift.yardstick:
+        return None
+    return log(median(measurement.yardstick_rates) / drift.median)
+
+
+def _minute_moved(old: Row, new: Row, baseline: Run, current: Run) -> float:
+    """How much more (log) the minute one run measured this row in differed from the other's: the change of
+    its yardstick offset between the runs, so what the row does to its yardstick cancels out."""
+    offsets = (_yardstick_offset(old, baseline), _yardstick_offset(new, current))
+    return 0.0 if None in offsets else abs(offsets[1] - offsets[0])
+
+
+def _between_rows(log_changes: list[float]) -> float | None:
+    """The 95% half-width of how the rows' changes scatter around their median (robust); None below
+    MIN_ROWS_FOR_SHIFT rows."""
+    if len(log_changes) < MIN_ROWS_FOR_SHIFT:
+        return None
+    centre = median(log_changes)
+    return _Z * MAD_TO_SD * median(abs(value - centre) for value in log_changes)
 
 
 def _shift(group: str, effects: list[Effect], threshold_pct: float) -> Shift | None:
@@ -175,15 +245,20 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         raise BaselineError(
             f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
             f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
-    levels = {key: level_effects(compared(after[key]), compared(before[key])) for key in common}
-    raw = {key: _envelope(effects) for key, effects in levels.items()}
+    split = _state_split(baseline, current)
+    matches = {key: matched(compared(after[key]), compared(before[key]), split) for key in common}
+    raw = {key: _envelope(effects) for key, (effects, _) in matches.items() if effects}
     shifts = []
     shift_of: dict[str, float] = {}
+    by_group: dict[str, list[Effect]] = defaultdict(list)
+    by_kind: dict[tuple[str, str], list[Effect]] = defaultdict(list)
+    for key in raw:
+        if after[key].kind != "overhead":  # a ratio: the machine's speed is already divided out
+            by_group[_group(after[key])].append(raw[key])
+            by_kind[_group(after[key]), after[key].kind].append(raw[key])
+    spread = {group_kind: value for group_kind, effects in by_kind.items()
+              if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
     if not absolute:
-        by_group: dict[str, list[Effect]] = defaultdict(list)
-        for key in common:
-            if after[key].kind != "overhead":  # a ratio: the machine's speed is already divided out
-                by_group[_group(after[key])].append(raw[key])
         for group, effects in by_group.items():
             shift = _shift(group, effects, threshold_pct)
             if shift is not None:
@@ -198,14 +273,25 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
                                       note=_why_absent(current, old)))
             continue
         group = _group(new)
-        allowance = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2
-                     + log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100) ** 2) ** 0.5
+        if (group, new.kind) in spread:
+            parts = (spread[group, new.kind], _minute_moved(old, new, baseline, current))
+        else:  # too few rows to see how they move: each session's measured drift
+            parts = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100),
+                     log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100))
+        allowance = sum(part ** 2 for part in parts) ** 0.5
         shift = 0.0 if new.kind == "overhead" else shift_of.get(group, 0.0)
-        effects = [effect.shifted(shift).widened(allowance) for effect in levels[key]]
-        verdict = compare(_envelope(effects), threshold_pct)
         before_measured, after_measured = compared(old), compared(new)
+        effects, how = matches[key]
+        if effects:
+            effects = [effect.shifted(shift).widened(allowance) for effect in effects]
+            verdict = compare(_envelope(effects), threshold_pct)
+            if len(effects) > 1:
+                how = f"{how}: " + ", ".join(interval_text(effect) for effect in effects)
+        else:  # no state in common: the change cannot be told from the machine's change of speed
+            effect = unpaired(after_measured.rates, before_measured.rates).shifted(shift).widened(allowance)
+            verdict = Verdict(INCONCLUSIVE, effect, threshold_pct, interval_text(effect))
         rows.append(RowComparison(new.id, new.kind, after_measured.unit, before_measured, after_measured,
-                                  verdict.label, verdict, _levels_note(before_measured, after_measured, effects)))
+                                  verdict.label, verdict, how))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
              for key, new in after.items() if key not in before]
     rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
@@ -215,10 +301,9 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         count = sum(isinstance(row, AccuracyRow) for row in run.rows)
         if count:
             not_compared["accuracy"] = max(not_compared.get("accuracy", 0), count)
-    drift = {**{(names[0], group): value for group, value in drift_before.items()},
-             **{(names[1], group): value for group, value in drift_after.items()}}
+    spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items()}
     return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,
-                      not current.complete, tuple(shifts), drift, absolute)
+                      not current.complete, tuple(shifts), spread_pct, absolute)
 
 
 def _why_absent(run: Run, row: Row) -> str:

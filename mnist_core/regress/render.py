@@ -59,6 +59,10 @@ def comparison_lines(comparison: Comparison) -> list[str]:
                          "everything in this setup) was slower or faster; verdicts are relative to that. A slower "
                          "machine and code that slows every row look the same: rerun the baseline on this machine "
                          "now to tell, or use --absolute on a dedicated machine")
+    for (group, kind), spread in sorted(comparison.spread_pct.items()):
+        where = "host-to-device copies" if group == "copies" else f"{group.upper()} {kind} rows"
+        lines.append(f"note: the {where} scattered by ±{spread:.1f}% (95%) around their common change between the "
+                     "runs; their intervals allow for that")
     if comparison.not_compared:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(comparison.not_compared.items()))
         lines.append(f"not compared: {kinds} (one timed run each: no rounds to tell a change from noise)")

@@ -78,6 +78,11 @@ def measurement_from(info: dict, subject: str) -> Measurement:
         _rates(yardstick, "yardstick_rounds")
         if len(yardstick) != len(rates):
             raise RowProblem(f"yardstick_rounds has {len(yardstick)} rounds for {len(rates)} rounds of the row")
+    states = info.get("state_probe_rounds") or ()
+    if states:
+        _rates(states, "state_probe_rounds")
+        if len(states) != len(rates):
+            raise RowProblem(f"state_probe_rounds has {len(states)} readings for {len(rates)} rounds of the row")
     _finite(info.get(metric), metric, above=0)  # the stored median must be a real throughput too
     for item in info.get("excluded_rounds") or ():
         _finite(item.get("rate") if isinstance(item, dict) else item, "an excluded round", above=0, nullable=False)
