@@ -126,20 +126,37 @@ def test_a_shift_of_every_row_is_the_machine_not_a_regression():
     assert len(absolute.regressed) == len(sizes) and not absolute.shifts
 
 
-def test_drift_within_a_session_widens_the_interval():
-    """A run whose yardstick strayed (rows measured in slow and fast minutes) cannot call a change its own drift
-    could explain: the same 20% drop is slower in a steady run and inconclusive in a drifting one."""
-    def paired(rows_rounds, drift):
-        return [config_row(batch_size=64 * (index + 1), rounds=rounds, yardstick="train/cpu-mlp-dataloader-bs128-w2",
-                           yardstick_rounds=[50.0 * factor] * 6) for index, (rounds, factor) in
-                enumerate(zip(rows_rounds, drift))]
-    steady, drifting = [1.0] * 5, [0.75, 1.25, 0.8, 1.2, 1.0]
-    base = [FAST] * 5
-    changed = [SLOW] + [FAST] * 4
-    assert compare_runs(make_run(*paired(base, steady)), make_run(*paired(changed, steady))).rows[0].status == SLOWER
-    wide = compare_runs(make_run(*paired(base, drifting)), make_run(*paired(changed, drifting)))
-    assert wide.rows[0].status == INCONCLUSIVE
+def _paired(rows_rounds, yardstick_factors):
+    return [config_row(batch_size=64 * (index + 1), rounds=rounds, yardstick="train/cpu-mlp-dataloader-bs128-w2",
+                       yardstick_rounds=[50.0 * factor] * len(rounds))
+            for index, (rounds, factor) in enumerate(zip(rows_rounds, yardstick_factors))]
 
+
+def test_a_row_measured_in_a_slower_minute_is_not_called_slower():
+    """The yardstick beside the changed row ran 25% slower in the current run than beside it in the baseline:
+    the machine was slower while it ran, so its 20% drop is inconclusive; the same drop in a steady minute is
+    slower. What a row does to the yardstick beside it in both runs alike is not a slow minute."""
+    base, changed = [FAST] * 5, [SLOW] + [FAST] * 4
+    steady = [1.0] * 5
+    assert compare_runs(make_run(*_paired(base, steady)), make_run(*_paired(changed, steady))).rows[0].status == SLOWER
+    slow_minute = [0.75, 1.0, 1.0, 1.0, 1.0]
+    assert compare_runs(make_run(*_paired(base, steady)),
+                        make_run(*_paired(changed, slow_minute))).rows[0].status == INCONCLUSIVE
+    same_offsets = [0.75, 1.25, 0.8, 1.2, 1.0]
+    assert compare_runs(make_run(*_paired(base, same_offsets)),
+                        make_run(*_paired(changed, same_offsets))).rows[0].status == SLOWER
+
+
+def test_rows_that_scatter_between_runs_widen_every_interval():
+    """Rows whose changes scatter by +-15% around the machine's shift: a 20% drop among them is within that."""
+    sizes = (32, 64, 128, 256, 512, 1024, 2048)
+    scatter = [1.0, 1.15, 0.87, 1.12, 0.9, 1.0, 0.8]
+    baseline = make_run(*[config_row(batch_size=size) for size in sizes])
+    current = make_run(*[config_row(batch_size=size, rounds=[value * factor for value in FAST])
+                         for size, factor in zip(sizes, scatter)])
+    comparison = compare_runs(baseline, current)
+    assert comparison.spread_pct["cpu", "train"] > 15 and not comparison.regressed
+    assert verdicts(comparison)["cpu-mlp-dataloader-bs2048-w2"] == INCONCLUSIVE
 
 
 # Two speeds in one run: 12 rounds at one level, then 12 at another 40% slower (a 2-vCPU VM's two-thread
@@ -178,6 +195,47 @@ def test_runs_that_both_ran_at_two_speeds_compare_fast_with_fast_and_slow_with_s
     slowed = make_run(*steady(*[config_row(batch_size=size, rounds=[value * 0.8 for value in later] if size == 128
                                            else later) for size in sizes]))
     assert [row.id for row in compare_runs(baseline, slowed).regressed] == ["train/cpu-mlp-dataloader-bs128-w2"]
+
+
+SLOW_STATE, FAST_STATE = 95.0, 122.0  # state probe readings of the two machine states
+
+
+def _in_states(rows_rounds_states):
+    """Rows with a state probe reading before each round; six steady rows in the fast state come first so
+    the comparison has a spread and a shift to work with."""
+    rows = [config_row(batch_size=64 * (index + 1), rounds=FAST * 4, state_probe_rounds=[FAST_STATE] * 24)
+            for index in range(6)]
+    rows += [config_row(batch_size=4096, rounds=rounds, state_probe_rounds=states)
+             for rounds, states in rows_rounds_states]
+    return make_run(*rows)
+
+
+def _row(comparison, size=4096):
+    return next(row for row in comparison.rows if row.id.endswith(f"bs{size}-w2"))
+
+
+def test_a_row_measured_in_different_machine_states_is_inconclusive():
+    """The baseline measured the row in the slow state (its rounds 40% lower), the current run in the fast one:
+    the probe says the machine changed speed, so the +67% is not called."""
+    slow_rounds = [value * 0.6 for value in FAST * 4]
+    baseline = _in_states([(slow_rounds, [SLOW_STATE] * 24)])
+    current = _in_states([(FAST * 4, [FAST_STATE] * 24)])
+    row = _row(compare_runs(baseline, current))
+    assert row.status == INCONCLUSIVE and "different machine states" in row.note
+
+
+def test_rows_are_compared_state_with_state():
+    """Both runs caught both states, in different shares: fast rounds are compared with fast, slow with slow.
+    Unchanged: same; 20% slower in both states: slower."""
+    mixed = FAST * 2 + [value * 0.6 for value in FAST * 2]
+    states = [FAST_STATE] * 12 + [SLOW_STATE] * 12
+    later = FAST + [value * 0.6 for value in FAST * 3]  # a quarter fast this time
+    later_states = [FAST_STATE] * 6 + [SLOW_STATE] * 18
+    baseline = _in_states([(mixed, states)])
+    same = _row(compare_runs(baseline, _in_states([(later, later_states)])))
+    assert same.status == SAME and same.note.startswith("compared in the machine's fast and slow states: ")
+    slowed = _row(compare_runs(baseline, _in_states([([value * 0.8 for value in later], later_states)])))
+    assert slowed.status == SLOWER
 
 
 def test_overhead_rows_are_compared_on_the_suite_against_its_bare_loop():

@@ -11,6 +11,7 @@ import pytest
 from mnist_core.core.config import BenchConfig
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired,
                                        unpaired)
+from mnist_core.measure.machine_state import StateProbe, state_split
 from mnist_core.measure.measurement import ExcludedRound, Measurement, relative
 from mnist_core.measure.rounds import CONVERGED, MAX_ROUNDS, TIME_CAP, Pairing, RoundPolicy, Timed, run_rounds
 from mnist_core.measure.stats import (median_interval, pseudo_median_interval, rank_sum_counts, shift_interval,
@@ -219,3 +220,42 @@ def test_rounds_are_fitted_to_a_duration_and_hold_more_batches_than_the_queue(wo
     monkeypatch.setattr(Workload, "timed_round", lambda self: per_step_s * self.steps_per_round)
     workload.fit_rounds(0.2, 1.5)
     assert workload.steps_per_round == steps
+
+
+# the machine's state ----------------------------------------------------------------------------------------------
+
+def _readings(slow: int, fast: int, wild: tuple[float, ...] = ()) -> list[float]:
+    """Probe readings in a slow state near 95 and a fast one near 122 (a deterministic +-1.5% wobble)."""
+    wobble = [1.0, 1.015, 0.985, 1.01, 0.99]
+    return ([95.0 * wobble[i % 5] for i in range(slow)] + [122.0 * wobble[i % 5] for i in range(fast)]
+            + list(wild))
+
+
+def test_two_machine_states_are_found_and_split_between_them():
+    states = state_split(_readings(300, 300, wild=(0.1, 3.0)))
+    assert 95 * 1.015 < states.split < 122 * 0.985 and 3.0 < states.floor < 95 * 0.985
+
+
+@pytest.mark.parametrize("readings", [
+    _readings(600, 0),  # one state
+    _readings(600, 0, wild=(40.0, 0.1, 60.0, 150.0, 125.0)),  # one state and a few wild readings
+    _readings(590, 10),  # a second "state" of 10 readings in 600 is not one
+    [100.0 * (1 + 0.004 * (i % 25 - 12)) for i in range(600)],  # a spread of +-5% with no gap
+])
+def test_one_state_or_a_few_wild_readings_are_not_two_states(readings):
+    assert state_split(readings) is None
+
+
+def test_the_probe_reads_a_rate():
+    assert StateProbe()() > 0
+
+
+def test_rounds_record_a_probe_reading_before_each_round():
+    readings = iter([100.0, 120.0, 101.0, 119.0, 100.0, 121.0])
+    measurement = run_rounds("samples_per_s", lambda: Timed(10.0), RoundPolicy(6, 6, 0.0, 1e9),
+                             probe=lambda: next(readings))
+    assert measurement.states == (100.0, 120.0, 101.0, 119.0, 100.0, 121.0)
+    assert measurement.by_state(110.0) == ((10.0,) * 3, (10.0,) * 3)
+    assert measurement.by_state(110.0, floor=100.5) == ((10.0,) * 3, (10.0,) * 1)  # wild readings: no state
+    again = Measurement.from_info(measurement.to_info())
+    assert again.states == measurement.states

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import exp, log
 
 import torch
@@ -50,25 +51,52 @@ class StateProbe:
                 return done / elapsed
 
 
-def _half_iqr(ordered: Sequence[float], low: int, high: int) -> float:
-    """Half the interquartile range of ordered[low:high] (already sorted): a robust spread."""
-    size = high - low
-    return (ordered[low + (3 * size) // 4] - ordered[low + size // 4]) / 2
+WILD_BELOW = 0.5  # a reading under half the median is something else competing for the cores, not a state
 
 
-def state_split(readings: Sequence[float]) -> float | None:
+def _half_iqr(ordered: Sequence[float]) -> float:
+    """Half the interquartile range of sorted values: a robust spread."""
+    size = len(ordered)
+    return (ordered[(3 * size) // 4] - ordered[size // 4]) / 2
+
+
+@dataclass(frozen=True)
+class States:
+    """Two machine states found in probe readings: fast at or above `split`, slow below it down to `floor`
+    (a reading under the floor is wild and tells no state)."""
+
+    split: float
+    floor: float
+
+
+def state_split(readings: Sequence[float]) -> States | None:
     """The reading that separates a slow and a fast state, when the readings show two; None otherwise.
 
-    A cut between two sorted (log) readings qualifies when each side holds MIN_STATE_SHARE of them and the
-    sides' medians are MIN_STATE_GAP apart and MIN_SEPARATION times their spread (half the IQR); of those,
-    the cut at the widest empty stretch between neighbouring readings, halfway across it."""
-    logs = sorted(log(value) for value in readings if value > 0)
+    The cut is Otsu's: the one that best divides the (log) readings into two groups, i.e. with the largest
+    variance between the groups. It counts as two states only when each side holds MIN_STATE_SHARE of the
+    readings and the sides' medians are MIN_STATE_GAP apart and MIN_SEPARATION times their spread. Readings
+    under WILD_BELOW of the median are left out first."""
+    ordered = sorted(value for value in readings if value > 0)
+    if not ordered:
+        return None
+    floor = WILD_BELOW * ordered[len(ordered) // 2]
+    logs = [log(value) for value in ordered if value >= floor]
     least = max(4, int(len(logs) * MIN_STATE_SHARE + 0.5))
-    best: tuple[float, float] | None = None
-    for cut in range(least, len(logs) - least + 1):
-        gap = logs[(cut + len(logs)) // 2] - logs[cut // 2]
-        spread = max(_half_iqr(logs, 0, cut), _half_iqr(logs, cut, len(logs)), 1e-9)
-        empty = logs[cut] - logs[cut - 1]
-        if gap >= log(MIN_STATE_GAP) and gap / spread >= MIN_SEPARATION and (best is None or empty > best[0]):
-            best = (empty, exp((logs[cut - 1] + logs[cut]) / 2))
-    return None if best is None else best[1]
+    if len(logs) < 2 * least:
+        return None
+    total = sum(logs)
+    best: tuple[float, int] | None = None
+    below = 0.0
+    for cut in range(1, len(logs)):
+        below += logs[cut - 1]
+        mean_low, mean_high = below / cut, (total - below) / (len(logs) - cut)
+        between = cut * (len(logs) - cut) * (mean_high - mean_low) ** 2
+        if best is None or between > best[0]:
+            best = (between, cut)
+    cut = best[1]
+    slow, fast = logs[:cut], logs[cut:]
+    gap = fast[len(fast) // 2] - slow[len(slow) // 2]
+    spread = max(_half_iqr(slow), _half_iqr(fast), 1e-9)
+    if min(len(slow), len(fast)) < least or gap < log(MIN_STATE_GAP) or gap / spread < MIN_SEPARATION:
+        return None
+    return States(exp((slow[-1] + fast[0]) / 2), floor)

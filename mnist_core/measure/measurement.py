@@ -111,11 +111,12 @@ class Measurement:
         """How far the row's speed jumped between two levels while it ran, as a percentage (None: it held one)."""
         return None if self._jump is None else (self._jump[0] / self._jump[1] - 1) * 100
 
-    def by_state(self, split: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    def by_state(self, split: float, floor: float = 0.0) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The rounds taken in the machine's fast state and in its slow one (probe reading at or above
-        `split`, and below it)."""
+        `split`, and below it); rounds whose reading is under `floor` (wild: something else was competing
+        for the cores) are in neither."""
         fast = tuple(rate for rate, state in zip(self.rates, self.states) if state >= split)
-        slow = tuple(rate for rate, state in zip(self.rates, self.states) if state < split)
+        slow = tuple(rate for rate, state in zip(self.rates, self.states) if floor <= state < split)
         return fast, slow
 
     def levels(self) -> tuple[tuple[float, ...], ...]:

@@ -35,7 +35,7 @@ from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
                                        interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
-from mnist_core.measure.machine_state import state_split
+from mnist_core.measure.machine_state import States, state_split
 from mnist_core.measure.stats import CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow, TransferRow
@@ -111,16 +111,17 @@ def compared(row: Row) -> Measurement:
     return measurement
 
 
-def state_effects(new: Measurement, old: Measurement, split: float) -> tuple[list[Effect], list[str]]:
+def state_effects(new: Measurement, old: Measurement, states: States) -> tuple[list[Effect], list[str]]:
     """new vs old state by state: the fast-state rounds of each run compared, and the slow-state rounds; a
     state with fewer than MIN_STATE_ROUNDS rounds in either run is left out. Returns the effects and the
-    states they are of."""
-    effects, states = [], []
-    for state, after, before in zip(("fast", "slow"), new.by_state(split), old.by_state(split)):
+    names of the states they are of."""
+    effects, names = [], []
+    for name, after, before in zip(("fast", "slow"), new.by_state(states.split, states.floor),
+                                   old.by_state(states.split, states.floor)):
         if len(after) >= MIN_STATE_ROUNDS and len(before) >= MIN_STATE_ROUNDS:
             effects.append(unpaired(after, before))
-            states.append(state)
-    return effects, states
+            names.append(name)
+    return effects, names
 
 
 def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
@@ -133,16 +134,16 @@ def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
     return [unpaired(after, before) for after, before in pairs]
 
 
-def matched(new: Measurement, old: Measurement, split: float | None) -> tuple[list[Effect], str]:
+def matched(new: Measurement, old: Measurement, states: States | None) -> tuple[list[Effect], str]:
     """The effects a row's verdict must agree over, and how they were matched ("" when plainly)."""
-    if split is not None and new.states and old.states:
-        effects, states = state_effects(new, old, split)
+    if states is not None and new.states and old.states:
+        effects, names = state_effects(new, old, states)
         if not effects:
             return [], DIFFERENT_STATES
-        readings = new.states + old.states
-        if not min(readings) < split <= max(readings):  # every round in one state: a plain comparison
+        readings = [value for value in new.states + old.states if value >= states.floor]
+        if not min(readings) < states.split <= max(readings):  # every round in one state: a plain comparison
             return effects, ""
-        return effects, f"compared in the machine's {' and '.join(states)} state{'s' if len(states) > 1 else ''}"
+        return effects, f"compared in the machine's {' and '.join(names)} state{'s' if len(names) > 1 else ''}"
     return level_effects(new, old), _levels_note(old, new)
 
 
@@ -162,7 +163,7 @@ def _levels_note(old: Measurement, new: Measurement) -> str:
     return f"ran at two speeds ({' and '.join(jumped)}): compared level with level" if jumped else ""
 
 
-def _state_split(baseline: Run, current: Run) -> float | None:
+def _machine_states(baseline: Run, current: Run) -> States | None:
     """Where the machine-state probe's readings of both runs divide into a fast and a slow state, if they do."""
     readings = [state for run in (baseline, current) for row in run.rows
                 if not isinstance(row, AccuracyRow) for state in row.measurement.states]
@@ -245,8 +246,8 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         raise BaselineError(
             f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
             f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
-    split = _state_split(baseline, current)
-    matches = {key: matched(compared(after[key]), compared(before[key]), split) for key in common}
+    states = _machine_states(baseline, current)
+    matches = {key: matched(compared(after[key]), compared(before[key]), states) for key in common}
     raw = {key: _envelope(effects) for key, (effects, _) in matches.items() if effects}
     shifts = []
     shift_of: dict[str, float] = {}

@@ -54,7 +54,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
             lines.append(f"note: the {name} is PARTIAL (interrupted): only its completed benchmarks are compared")
     for shift in comparison.shifts:
         where = "host-to-device copies" if shift.group == "copies" else f"{shift.group.upper()} rows"
-        if shift.verdict.label in (SLOWER, FASTER, INCONCLUSIVE):
+        if shift.verdict.decided:
             lines.append(f"note: all {shift.rows} {where} moved together by {shift.verdict.why}: the machine (or "
                          "everything in this setup) was slower or faster; verdicts are relative to that. A slower "
                          "machine and code that slows every row look the same: rerun the baseline on this machine "
