@@ -37,24 +37,25 @@ def device_list(text: str) -> tuple[str, ...]:
     return devices
 
 
-def percentage(text: str) -> float:
+def _number(text: str, convert, in_range, requirement: str, example: str):
+    """`text` as a number that `in_range` accepts; otherwise pytest's usage error naming `example`."""
     try:
-        value = float(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; e.g. --accuracy-target=84") from None
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"{value:g} is not a percentage in (0, 100]; e.g. --accuracy-target=84")
+        kind = "a whole number" if convert is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {kind}; e.g. {example}") from None
+    if not in_range(value):
+        raise argparse.ArgumentTypeError(f"{value:g} {requirement}; e.g. {example}")
     return value
+
+
+def percentage(text: str) -> float:
+    return _number(text, float, lambda value: 0 < value <= 100, "is not a percentage in (0, 100]",
+                   "--accuracy-target=84")
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; e.g. --torch-threads=1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1; e.g. --torch-threads=1")
-    return value
+    return _number(text, int, lambda value: value >= 1, "must be >= 1", "--torch-threads=1")
 
 
 def default_devices() -> tuple[tuple[str, ...], str | None]:

@@ -19,14 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from math import exp, log, sqrt
-from statistics import NormalDist
 
-from mnist_core.measure.stats import CONFIDENCE, Interval, pseudo_median_interval, shift_interval
+from mnist_core.measure.stats import CONFIDENCE, Z_AT_CONFIDENCE, Interval, pseudo_median_interval, shift_interval
 
 FASTER, SLOWER, SAME, INCONCLUSIVE = "faster", "slower", "same", "inconclusive"
 VERDICTS = (SLOWER, FASTER, SAME, INCONCLUSIVE)
 PAIRED, UNPAIRED, COMBINED = "paired", "unpaired", "combined"
-_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,8 @@ def combined(*effects: Effect) -> Effect:
     if not effects:
         raise ValueError("combined needs at least one effect")
     centre = sum(log(effect.ratio) for effect in effects)
-    variance = sum(((log(effect.high) - log(effect.low)) / (2 * _Z)) ** 2 for effect in effects)
-    half = _Z * sqrt(variance)
+    variance = sum(((log(effect.high) - log(effect.low)) / (2 * Z_AT_CONFIDENCE)) ** 2 for effect in effects)
+    half = Z_AT_CONFIDENCE * sqrt(variance)
     return Effect(exp(centre), exp(centre - half), exp(centre + half), min(e.confidence for e in effects), COMBINED,
                   min(effect.pairs for effect in effects))
 

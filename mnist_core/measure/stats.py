@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from math import comb
-from statistics import median
+from statistics import NormalDist, median
 
 CONFIDENCE = 0.95
+# a normal distribution's two-sided quantile at CONFIDENCE (1.96): for intervals built from a spread
+Z_AT_CONFIDENCE = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from math import exp, log
-from statistics import NormalDist, median
+from statistics import median
 
 from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
                                        interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.machine_state import States, state_split
-from mnist_core.measure.stats import CONFIDENCE, median_interval
+from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow, TransferRow
 from mnist_core.runs.runfile import Run
@@ -50,7 +50,6 @@ MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median abso
 MIN_STATE_ROUNDS = 4  # rounds in one machine state, in each run, for a state's comparison (an exact 95% interval)
 DIFFERENT_STATES = ("measured in different machine states (the state probe read the other speed in the other "
                     "run): no rounds in a state in common")
-_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,7 @@ def _between_rows(log_changes: list[float]) -> float | None:
     if len(log_changes) < MIN_ROWS_FOR_SHIFT:
         return None
     centre = median(log_changes)
-    return _Z * MAD_TO_SD * median(abs(value - centre) for value in log_changes)
+    return Z_AT_CONFIDENCE * MAD_TO_SD * median(abs(value - centre) for value in log_changes)
 
 
 def _shift(group: str, effects: list[Effect], threshold_pct: float) -> Shift | None:

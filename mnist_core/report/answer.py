@@ -102,7 +102,8 @@ def answer_lines(run: Run) -> list[str]:
                 verdicts += found
     undecided = [verdict for verdict in verdicts if verdict.label not in (FASTER, SLOWER, SAME)]
     if undecided:
-        lines.append(f"{len(undecided)} of these comparisons are inconclusive (the interval overlaps ±"
+        verb = "is" if len(undecided) == 1 else "are"
+        lines.append(f"{len(undecided)} of these comparisons {verb} inconclusive (the interval overlaps ±"
                      f"{DECISION_THRESHOLD_PCT:g}%): {RERUN}.")
     if not run.complete:
         lines.append(f"PARTIAL run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")

@@ -143,8 +143,8 @@ def _accuracy(run: RunInput) -> list[_Candidate]:
         if slowest is not fastest else ""
     return [_Candidate(60, Finding(
         f"Time to {fastest.target_accuracy:.0%} validation accuracy (one timed run each, so no interval): fastest "
-        f"{duration(fastest.seconds_to_target)} with {setting_label(fastest.config)} on the "
-        f"{DEVICE_NAME[fastest.config.device]} ({fastest.epochs} epochs){other}.", "accuracy"))]
+        f"{duration(fastest.seconds_to_target)} with {setting_label(fastest.config)} "
+        f"({DEVICE_NAME[fastest.config.device]}, {fastest.epochs} epochs){other}.", "accuracy"))]
 
 
 def _trust(run: RunInput) -> list[_Candidate]:
