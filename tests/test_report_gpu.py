@@ -14,7 +14,7 @@ from mnist_core.report import build_report, load_runs, report_tables, to_markdow
 from mnist_core.report.findings import MAX_FINDINGS
 from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
 
-from report_data import GPU_NAME, PCIE_GB_S, gpu_run
+from report_data import GPU_NAME, PCIE_GB_S, RESIDENT, gpu_run, throughput_bench
 
 
 @pytest.fixture
@@ -127,3 +127,33 @@ def test_same_settings_are_called_same(tables):
     blocking = settings[(settings["device"] == "GPU") & (settings["batch_size"] == 128)
                         & (settings["setting"] == "2 workers, pinned, blocking copies")].iloc[0]
     assert blocking["delta_pct_verdict"] == SAME  # -2%: the whole interval inside ±5%
+
+
+def test_a_run_narrowed_past_the_tutorials_row_still_compares_with_it(gpu_path, tmp_path):
+    """`-k resident` leaves out the tutorial's row; every row's rounds were still paired with the yardstick,
+    which runs the tutorial's setting, so the answer and the pipelines table compare with it from those pairs."""
+    run = json.loads(gpu_path.read_text())
+    run["benchmarks"] = [bench for bench in run["benchmarks"] if bench["extra_info"].get("loader") == "resident-graph"]
+    path = tmp_path / "graph-only.json"
+    path.write_text(json.dumps(run))
+    fastest = next(line for line in build_report(load_runs([path]))[0].answers[0].lines
+                   if line.startswith("Fastest on the GPU"))
+    assert "the tutorial's setting itself" not in fastest
+    assert re.search(r": [\d,.]+× \[[\d,.]+×–[\d,.]+×\] the tutorial's setting\.$", fastest), fastest
+    pipelines = report_tables(path)["pipelines"]
+    assert pipelines["vs_tutorial"].notna().all() and (pipelines["vs_tutorial_verdict"] == FASTER).all()
+
+
+def test_the_compiled_step_is_judged_against_the_eager_one(gpu_path, tmp_path):
+    run = json.loads(gpu_path.read_text())
+    cpu = [bench for bench in run["benchmarks"] if bench["extra_info"].get("device") == "cpu"]
+    compiled = [throughput_bench("train", "cpu", "resident-compiled", batch, RESIDENT[("cpu", batch)] * gain)
+                for batch, gain in ((128, 1.0), (2048, 1.3))]
+    run["benchmarks"] = cpu + compiled
+    path = tmp_path / "cpu-compiled.json"
+    path.write_text(json.dumps(run))
+    texts = [finding.text for finding in build_report(load_runs([path]))[0].findings]
+    (compiled_finding,) = [text for text in texts if "torch.compile" in text]
+    assert compiled_finding.startswith("On the CPU, the step compiled by torch.compile against the eager step")
+    assert "faster at some batch sizes, not at others" in compiled_finding
+    assert re.search(r"\+0\.0% \[[-+\d.]+%, [-+\d.]+%\] at batch 128; \+30\.0% \[", compiled_finding), compiled_finding

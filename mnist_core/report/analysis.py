@@ -72,6 +72,19 @@ def tutorial_row(run: Run, device: str) -> ThroughputRow | None:
     return next((row for row in train_rows(run, device) if row.reference), None)
 
 
+def vs_tutorial(run: Run, row: ThroughputRow) -> Verdict | None:
+    """`row` against the tutorial's setting on its device: against that row when the run measured it, else
+    (a run narrowed with -k) from the training row's rounds paired with the yardstick, which runs the tutorial's
+    setting. None for the tutorial's row itself, or with neither."""
+    tutorial = tutorial_row(run, row.config.device)
+    if tutorial is row:
+        return None
+    if tutorial is not None:
+        return judge(row, tutorial).verdict
+    effect = row.measurement.vs_yardstick() if row.kind == "train" else None
+    return compare(effect, DECISION_THRESHOLD_PCT) if effect is not None else None
+
+
 @dataclass(frozen=True)
 class Best:
     """The fastest of some candidates, and which others cannot be told apart from it."""
@@ -99,7 +112,7 @@ class DeviceAnswer:
     best_setting: Best | None  # the fastest DataLoader setting at the tutorial's batch size
     setting_vs_tutorial: Judged | None
     fastest: ThroughputRow | None  # the fastest MLP configuration of any pipeline and batch size
-    fastest_vs_tutorial: Judged | None
+    fastest_vs_tutorial: Verdict | None  # None when `fastest` is the tutorial's setting or nothing compares them
 
 
 def device_answer(run: Run, device: str) -> DeviceAnswer:
@@ -111,7 +124,7 @@ def device_answer(run: Run, device: str) -> DeviceAnswer:
     return DeviceAnswer(
         device, tutorial, best,
         judge(best.row, tutorial) if best and tutorial and best.row is not tutorial else None,
-        fastest, judge(fastest, tutorial) if fastest and tutorial and fastest is not tutorial else None)
+        fastest, vs_tutorial(run, fastest) if fastest else None)
 
 
 @dataclass(frozen=True)

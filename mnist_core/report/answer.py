@@ -84,9 +84,11 @@ def _fastest_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
         return None, []
     where = DEVICE_NAME[device]
     text = f"Fastest on the {where}: {setting_label(answer.fastest.config, with_batch=True)}, {_speed(answer.fastest, run)}"
-    if answer.fastest_vs_tutorial is None:
-        return f"{text}: the tutorial's setting itself.", []
-    verdict = answer.fastest_vs_tutorial.verdict
+    verdict = answer.fastest_vs_tutorial
+    if verdict is None:
+        if answer.fastest is answer.tutorial:
+            return f"{text}: the tutorial's setting itself.", []
+        return f"{text}: not compared with the tutorial's setting (neither measured nor paired in this run).", []
     return f"{text}: {_ratio(verdict)} the tutorial's setting.", [verdict]
 
 

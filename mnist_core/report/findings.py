@@ -108,6 +108,27 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
     return out
 
 
+def _compiled_step(run: RunInput) -> list[_Candidate]:
+    """Whether torch.compile pays on each device: the compiled resident step against the eager one, batch by batch."""
+    out = []
+    for device in devices(run.run):
+        rows = {(row.config.loader, row.config.batch_size): row for row in train_rows(run.run, device)
+                if row.config.model == "mlp" and row.config.loader in ("resident", "resident-compiled")}
+        per_batch = [(batch, judge(rows["resident-compiled", batch], rows["resident", batch]))
+                     for batch in sorted({batch for _, batch in rows}) if ("resident", batch) in rows
+                     and ("resident-compiled", batch) in rows]
+        if not per_batch:
+            continue
+        labels = {judged.verdict.label for _, judged in per_batch}
+        detail = "; ".join(f"{judged.verdict.why} at batch {batch}" for batch, judged in per_batch)
+        verdict = WORDS[next(iter(labels))] if len(labels) == 1 and labels <= set(WORDS) else \
+            "faster at some batch sizes, not at others" if labels & {FASTER} else "not reliably faster"
+        out.append(_Candidate(65, Finding(
+            f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step (both with "
+            f"resident data): {verdict} ({detail}).", "pipelines")))
+    return out
+
+
 def _copies(run: RunInput) -> list[_Candidate]:
     rows = copy_rows(run.run)
     if not rows:
@@ -167,7 +188,7 @@ def all_findings(runs: list[RunInput]) -> list[Finding]:
     several = len(runs) > 1
     candidates: list[_Candidate] = []
     for run in runs:
-        for make in (_busy_gpu, _crossover, _setting_effects, _accuracy, _copies, _trust):
+        for make in (_busy_gpu, _crossover, _setting_effects, _compiled_step, _accuracy, _copies, _trust):
             for candidate in make(run):
                 finding = candidate.finding
                 if several:

@@ -14,8 +14,8 @@ import pandas as pd
 
 from mnist_core.core.devices import BYTES_PER_MIB
 from mnist_core.measure.effect import Effect, Verdict
-from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, judge, setting_grid,
-                                        setting_label, train_rows, tutorial_row)
+from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, setting_grid,
+                                        setting_label, train_rows, tutorial_row, vs_tutorial)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
@@ -114,12 +114,12 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
             if not isinstance(row, ThroughputRow) or row.kind != kind:
                 continue
             tutorial = tutorial_row(run.run, row.config.device)
-            judged = judge(row, tutorial) if tutorial is not None and row is not tutorial else None
+            verdict = vs_tutorial(run.run, row)
             rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device, row.config.device),
                          "model": row.config.model.upper(), "setting": setting_label(row.config),
                          "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
                          "epoch_s": _epoch(run, row) if kind == "train" else None,
-                         **(_interval("vs_tutorial", judged.effect, judged.verdict) if judged else
+                         **(_interval("vs_tutorial", verdict.effect, verdict) if verdict else
                             {"vs_tutorial": 1.0 if row is tutorial else None}),
                          "tutorial": row is tutorial, "id": row.id})
     out = pd.DataFrame(rows)
