@@ -42,8 +42,10 @@ def test_nvml_errors_leave_null_readings_not_failures(faulty_sweep):
     _, run = faulty_sweep
     (resident,) = [b["extra_info"] for b in run["benchmarks"] if b["name"] == "test_train[cpu-mlp-resident-bs128]"]
     assert resident["samples_per_s"] > 0
-    # The injected GPU was sampled (a CPU row without it never is) and every reading failed: null, not 0.
-    assert resident["telemetry_samples"] >= 1 and resident["telemetry_untimed_rounds"] >= 1
+    # The injected GPU was sampled (a CPU row without it never is: its sample and untimed-round counts are null)
+    # and every reading failed: null, not 0. How many untimed rounds filled the sampling window depends on how
+    # long the timed rounds took on this machine, so only their presence is asserted.
+    assert resident["telemetry_samples"] >= 1 and resident["telemetry_untimed_rounds"] is not None
     readings = [key for key in TELEMETRY_KEYS if key.startswith(("gpu_", "pcie_"))]
     assert {key: resident[key] for key in readings} == dict.fromkeys(readings)
 
