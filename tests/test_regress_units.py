@@ -12,7 +12,7 @@ from mnist_core.core.config import KEY_FIELDS, BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
-from mnist_core.regress.comparison import MISSING, NEW, compare_runs
+from mnist_core.regress.comparison import MAX_STATE_FACTOR, MISSING, NEW, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
 from mnist_core.regress.rules import HOLDS, NO_DIFFERENCE, NOT_APPLICABLE, VIOLATED, check_rules
 from mnist_core.runs.files import write_json_atomic
@@ -222,6 +222,18 @@ def test_a_row_measured_in_different_machine_states_is_inconclusive():
     current = _in_states([(FAST * 4, [FAST_STATE] * 24)])
     row = _row(compare_runs(baseline, current))
     assert row.status == INCONCLUSIVE and "different machine states" in row.note
+
+
+def test_a_change_far_beyond_what_a_machine_state_could_cause_is_called_across_states():
+    """No state in common, but the row runs at a fifth of its speed: more than MAX_STATE_FACTOR (2x) and the
+    threshold together could explain, so it is slower; half its speed (what a state plus the threshold could
+    nearly cause) stays inconclusive."""
+    baseline = _in_states([(FAST * 4, [FAST_STATE] * 24)])
+    fifth = _row(compare_runs(baseline, _in_states([([value * 0.2 for value in FAST * 4], [SLOW_STATE] * 24)])))
+    assert fifth.status == SLOWER and "different machine states" in fifth.note
+    assert fifth.verdict.effect.high < 0.2 * MAX_STATE_FACTOR * 1.1  # the interval judged is the widened one
+    half = _row(compare_runs(baseline, _in_states([([value * 0.5 for value in FAST * 4], [SLOW_STATE] * 24)])))
+    assert half.status == INCONCLUSIVE
 
 
 def test_rows_are_compared_state_with_state():

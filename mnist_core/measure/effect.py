@@ -70,6 +70,11 @@ class Effect:
         grown_high = centre + sqrt((high - centre) ** 2 + log_half_width ** 2)
         return replace(self, low=exp(grown_low), high=exp(grown_high))
 
+    def spanned(self, factor: float) -> Effect:
+        """The interval grown by a bias of up to `factor` either way that the rounds cannot show (not noise,
+        so added in full rather than in quadrature)."""
+        return replace(self, low=self.low / factor, high=self.high * factor)
+
     def shifted(self, log_shift: float) -> Effect:
         """The effect with a common factor divided out (everything scaled by exp(-log_shift))."""
         factor = exp(-log_shift)
