@@ -113,6 +113,7 @@ class DeviceAnswer:
     setting_vs_tutorial: Judged | None
     fastest: ThroughputRow | None  # the fastest MLP configuration of any pipeline and batch size
     fastest_vs_tutorial: Verdict | None  # None when `fastest` is the tutorial's setting or nothing compares them
+    fastest_ties: tuple[ThroughputRow, ...] = ()  # configurations not reliably slower than `fastest`
 
 
 def device_answer(run: Run, device: str) -> DeviceAnswer:
@@ -120,11 +121,12 @@ def device_answer(run: Run, device: str) -> DeviceAnswer:
     mlp = [row for row in train_rows(run, device) if row.config.model == "mlp"]
     settings = [row for row in mlp if row.config.loader == "dataloader" and row.config.batch_size == TUTORIAL_BATCH]
     best = best_of(settings)
-    fastest = max(mlp, key=lambda row: row.measurement.median) if mlp else None
+    fastest = best_of(mlp)
     return DeviceAnswer(
         device, tutorial, best,
         judge(best.row, tutorial) if best and tutorial and best.row is not tutorial else None,
-        fastest, vs_tutorial(run, fastest) if fastest else None)
+        fastest.row if fastest else None, vs_tutorial(run, fastest.row) if fastest else None,
+        fastest.ties if fastest else ())
 
 
 @dataclass(frozen=True)

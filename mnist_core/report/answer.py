@@ -84,12 +84,23 @@ def _fastest_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
         return None, []
     where = DEVICE_NAME[device]
     text = f"Fastest on the {where}: {setting_label(answer.fastest.config, with_batch=True)}, {_speed(answer.fastest, run)}"
+    ties = _ties(answer.fastest_ties)
     verdict = answer.fastest_vs_tutorial
     if verdict is None:
         if answer.fastest is answer.tutorial:
-            return f"{text}: the tutorial's setting itself.", []
-        return f"{text}: not compared with the tutorial's setting (neither measured nor paired in this run).", []
-    return f"{text}: {_ratio(verdict)} the tutorial's setting.", [verdict]
+            return f"{text}: the tutorial's setting itself{ties}.", []
+        return f"{text}: not compared with the tutorial's setting (neither measured nor paired in this run){ties}.", []
+    return f"{text}: {_ratio(verdict)} the tutorial's setting{ties}.", [verdict]
+
+
+def _ties(rows: tuple) -> str:
+    """'; tied with …' naming the configurations the fastest is not reliably faster than (the first two)."""
+    if not rows:
+        return ""
+    ranked = sorted(rows, key=lambda row: -row.measurement.median)
+    names = "; ".join(setting_label(row.config, with_batch=True) for row in ranked[:2])
+    more = f" and {len(ranked) - 2} more" if len(ranked) > 2 else ""
+    return f" (no reliable difference from: {names}{more})"
 
 
 def answer_lines(run: Run) -> list[str]:
