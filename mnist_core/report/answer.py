@@ -94,7 +94,8 @@ def _fastest_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
 
 
 def _ties(rows: tuple) -> str:
-    """'; tied with …' naming the configurations the fastest is not reliably faster than (the first two)."""
+    """' (no reliable difference from: …)' naming the configurations the fastest is not reliably faster than
+    (the two fastest of them, and how many more)."""
     if not rows:
         return ""
     ranked = sorted(rows, key=lambda row: -row.measurement.median)

@@ -121,11 +121,15 @@ def _compiled_step(run: RunInput) -> list[_Candidate]:
             continue
         labels = {judged.verdict.label for _, judged in per_batch}
         detail = "; ".join(f"{judged.verdict.why} at batch {batch}" for batch, judged in per_batch)
-        verdict = WORDS[next(iter(labels))] if len(labels) == 1 and labels <= set(WORDS) else \
-            "faster at some batch sizes, not at others" if labels & {FASTER} else "not reliably faster"
+        if len(labels) == 1 and labels <= set(WORDS):
+            summary = WORDS[next(iter(labels))]
+        elif FASTER in labels:
+            summary = "faster at some batch sizes, not at others"
+        else:
+            summary = "not reliably faster"
         out.append(_Candidate(65, Finding(
             f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step (both with "
-            f"resident data): {verdict} ({detail}).", "pipelines")))
+            f"resident data): {summary} ({detail}).", "pipelines")))
     return out
 
 
