@@ -16,6 +16,7 @@ import pytest
 
 from mnist_core.errors import MnistBenchError
 from mnist_core.measure import profiles
+from mnist_core.runs.runfile import DEFAULT_RESULTS_DIR
 
 from bench import settings as parse
 from bench.session import BenchSession
@@ -38,8 +39,8 @@ def pytest_addoption(parser):
     group.addoption("--devices", type=parse.device_list, default=None,
                     help="comma-separated devices to benchmark (default: the devices present; cuda rows given "
                          "without a GPU are listed as skipped)")
-    group.addoption("--results-dir", default="results",
-                    help="where each session writes its run file and report (default: results)")
+    group.addoption("--results-dir", default=DEFAULT_RESULTS_DIR,
+                    help=f"where each session writes its run file and report (default: {DEFAULT_RESULTS_DIR})")
     group.addoption("--accuracy-target", type=parse.percentage, default=None,
                     help="validation accuracy (percent) for time-to-accuracy (default: mnist 95, fashion-mnist 84)")
     group.addoption("--torch-threads", type=parse.positive_int, default=None,

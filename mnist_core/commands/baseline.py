@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from rich.table import Table
 
 from mnist_core.errors import RunFileError
 from mnist_core.regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
 from mnist_core.regress.hardware_key import describe, hardware_key
-from mnist_core.runs.runfile import latest_run, load_run, read_run
-from mnist_core.commands.output import command_console
+from mnist_core.runs.runfile import load_run, read_run
+from mnist_core.commands.output import add_results_dir, command_console, given_run
 
 
 def register(subparsers) -> None:
@@ -23,16 +22,16 @@ def register(subparsers) -> None:
                                           "profile; an existing one is replaced only with --force.")
     save.add_argument("run", nargs="?", default=None, help="run file (default: the latest under --results-dir)")
     save.add_argument("--force", action="store_true", help="replace an existing baseline for this key (default: off)")
-    save.add_argument("--results-dir", default="results", help="where runs and baselines/ are (default: %(default)s)")
+    add_results_dir(save, "where runs and baselines/ are")
     save.set_defaults(func=run_save)
     show = actions.add_parser("show", help="list the stored baselines and their hardware keys",
                               description="List the baselines under RESULTS_DIR/baselines/ with their hardware keys.")
-    show.add_argument("--results-dir", default="results", help="where baselines/ is (default: %(default)s)")
+    add_results_dir(show, "where baselines/ is")
     show.set_defaults(func=run_show)
 
 
 def run_save(args) -> int:
-    run_path = Path(args.run) if args.run else latest_run(args.results_dir)
+    run_path = given_run(args)
     run = read_run(run_path)
     path = save_baseline(run, args.results_dir, force=args.force)
     state = "a complete run" if run.complete else "a PARTIAL (interrupted) run"

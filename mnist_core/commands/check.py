@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from mnist_core.regress.baselines import find_baseline, load_baseline
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.render import rule_lines, rules_table
 from mnist_core.regress.rules import check_rules, violated
-from mnist_core.runs.runfile import latest_run, read_run
+from mnist_core.runs.runfile import read_run
 from mnist_core.commands.compare import EXIT_REGRESSION, add_threshold_options, print_comparison
-from mnist_core.commands.output import command_console
+from mnist_core.commands.output import add_results_dir, command_console, given_run
 
 
 def register(subparsers) -> None:
@@ -23,13 +22,12 @@ def register(subparsers) -> None:
     add_threshold_options(parser)
     parser.add_argument("--strict", action="store_true",
                         help="a violated setting rule fails the check (exit 1) instead of a warning (default: off)")
-    parser.add_argument("--results-dir", default="results",
-                        help="where the runs and baselines/ are (default: %(default)s)")
+    add_results_dir(parser, "where the runs and baselines/ are")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    run_path = Path(args.run) if args.run else latest_run(args.results_dir)
+    run_path = given_run(args)
     current = read_run(run_path)
     baseline_path = find_baseline(args.results_dir, current, allow_hardware_mismatch=args.allow_hardware_mismatch)
     baseline = load_baseline(baseline_path)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mnist_core.runs.runfile import latest_run
-from mnist_core.commands.output import command_console
+from mnist_core.commands.output import add_results_dir, command_console
 
 
 def register(subparsers) -> None:
@@ -21,8 +21,7 @@ def register(subparsers) -> None:
                         help="report folder (default: the run file's path without .json for one run, "
                              "RESULTS_DIR/report-<UTC time> for several)")
     parser.add_argument("--force", action="store_true", help="replace a report already in DIR (default: refuse)")
-    parser.add_argument("--results-dir", metavar="DIR", default="results",
-                        help="where to look for the latest run (default: %(default)s)")
+    add_results_dir(parser, "where to look for the latest run")
     parser.set_defaults(func=run)
 
 

@@ -28,6 +28,7 @@ from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, 
 FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
 SECTION = "mnist_bench"
 RUN_GLOB = "run-*.json"
+DEFAULT_RESULTS_DIR = "results"  # where sessions write run files and reports, and commands look for them
 
 
 def slug(text: str) -> str:
