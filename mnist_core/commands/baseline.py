@@ -12,10 +12,12 @@ from mnist_core.runs.runfile import load_run, read_run
 from mnist_core.commands.output import add_results_dir, command_console, given_run
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("baseline", help="save or list the baselines (one per machine and profile)",
-                                   description="Keep one known-good run per hardware key and profile under "
-                                               "RESULTS_DIR/baselines/, for `mnist-bench check`.")
+HELP = "save or list the baselines (one per machine and profile)"
+DESCRIPTION = ("Keep one known-good run per hardware key and profile under RESULTS_DIR/baselines/, for "
+               "`mnist-bench check`.")
+
+
+def add_arguments(parser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(parser))
     save = actions.add_parser("save", help="store a run as the baseline for its hardware key",
                               description="Store a run (default: the latest) as the baseline of its machine and "

@@ -12,18 +12,18 @@ from mnist_core.commands.compare import EXIT_REGRESSION, add_threshold_options, 
 from mnist_core.commands.output import add_results_dir, command_console, given_run
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "check", help="check a run against this hardware's baseline and the setting rules",
-        description="Compare the latest (or given) run with the baseline saved for its hardware key, then check "
-                    "the setting rules inside the run. Exit 0: no regression, 1: a regression (or a violated "
-                    "rule with --strict), 2: unusable input, 3: an internal error (a bug).")
+HELP = "check a run against this hardware's baseline and the setting rules"
+DESCRIPTION = ("Compare the latest (or given) run with the baseline saved for its hardware key, then check the "
+               "setting rules inside the run. Exit 0: no regression, 1: a regression (or a violated rule with "
+               "--strict), 2: unusable input, 3: an internal error (a bug).")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("run", nargs="?", default=None, help="run file to check (default: the latest under --results-dir)")
     add_threshold_options(parser)
     parser.add_argument("--strict", action="store_true",
                         help="a violated setting rule fails the check (exit 1) instead of a warning (default: off)")
     add_results_dir(parser, "where the runs and baselines/ are")
-    parser.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -1,7 +1,7 @@
 """The `mnist-bench` command line: argument parsing and error reporting only.
 
-Each subcommand lives in mnist_core/commands/<name>.py with `register(subparsers)` that adds
-its parser and sets `func(args) -> int`. Errors the user can fix (bad input, a file that cannot be
+Each subcommand lives in mnist_core/commands/<name>.py: its HELP and DESCRIPTION, `add_arguments(parser)`
+and `run(args) -> int` (or, with actions, a `func` set per action); build_parser registers them all. Errors the user can fix (bad input, a file that cannot be
 read or written) are one line on stderr with exit code 2; anything else is a bug, reported as one
 "internal error" line with exit code 3. Exit code 1 stays "regression found" (compare, check).
 --debug shows the traceback instead of the one line.
@@ -44,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        importlib.import_module(f"mnist_core.commands.{name}").register(subparsers)
+        command = importlib.import_module(f"mnist_core.commands.{name}")
+        command_parser = subparsers.add_parser(name, help=command.HELP, description=command.DESCRIPTION)
+        command.add_arguments(command_parser)
+        if hasattr(command, "run"):  # a command with actions (baseline save|show) sets each action's own
+            command_parser.set_defaults(func=command.run)
     return parser
 
 

@@ -36,15 +36,15 @@ def add_threshold_options(parser) -> None:
                              "speed does not drift between sessions; default: off)")
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("compare", help="compare two runs: slower / faster / same / inconclusive per benchmark",
-                                   description="Compare two run files benchmark by benchmark (matched by "
-                                               "configuration). Exit 0: no regression, 1: a regression, "
-                                               "2: unusable input, 3: an internal error (a bug).")
+HELP = "compare two runs: slower / faster / same / inconclusive per benchmark"
+DESCRIPTION = ("Compare two run files benchmark by benchmark (matched by configuration). Exit 0: no "
+               "regression, 1: a regression, 2: unusable input, 3: an internal error (a bug).")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("baseline", help="the known-good run file (or a file from results/baselines/)")
     parser.add_argument("current", help="the run file to judge")
     add_threshold_options(parser)
-    parser.set_defaults(func=run)
 
 
 def print_comparison(console: Console, comparison: Comparison, title: str) -> None:

@@ -11,11 +11,12 @@ from mnist_core.measure.hardware import machine_summary
 from mnist_core.commands.output import command_console
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "info", help="show the hardware, versions and the dataset a benchmark session would use",
-        description="Show the CPU, GPU, driver, torch and the dataset a benchmark session would use, and why that "
-                    "dataset. The hardware is shown even when no dataset is found.")
+HELP = "show the hardware, versions and the dataset a benchmark session would use"
+DESCRIPTION = ("Show the CPU, GPU, driver, torch and the dataset a benchmark session would use, and why that "
+               "dataset. The hardware is shown even when no dataset is found.")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--dataset", choices=DATASET_NAMES, default=None,
                         help="dataset to look for (default: MNIST, else an installed Fashion-MNIST, else the "
                              "synthetic set)")
@@ -24,7 +25,6 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="device a run would use: cpu or cuda (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=128, help="batch size a run would use (default: %(default)s)")
     parser.add_argument("--num-workers", type=int, default=2, help="DataLoader workers a run would use (default: %(default)s)")
-    parser.set_defaults(func=run)
 
 
 def run(args) -> int:

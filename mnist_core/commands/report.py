@@ -9,12 +9,13 @@ from mnist_core.runs.runfile import latest_run
 from mnist_core.commands.output import add_results_dir, command_console
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "report", help="write the CPU-vs-GPU report (Markdown, HTML, CSV, plots) for one or more runs",
-        description="Write DIR/report.md, DIR/report.html, DIR/results.csv and the PNG plots for one or more runs "
-                    "and print the summary tables. Several runs (e.g. a laptop, a Colab T4, an H100) are reported "
-                    "side by side by hardware.")
+HELP = "write the CPU-vs-GPU report (Markdown, HTML, CSV, plots) for one or more runs"
+DESCRIPTION = ("Write DIR/report.md, DIR/report.html, DIR/results.csv and the PNG plots for one or more runs and "
+               "print the summary tables. Several runs (e.g. a laptop, a Colab T4, an H100) are reported side by "
+               "side by hardware.")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("runs", nargs="*", metavar="RUN",
                         help="run files (default: the latest run under --results-dir)")
     parser.add_argument("--out", metavar="DIR", default=None,
@@ -22,7 +23,6 @@ def register(subparsers) -> None:
                              "RESULTS_DIR/report-<UTC time> for several)")
     parser.add_argument("--force", action="store_true", help="replace a report already in DIR (default: refuse)")
     add_results_dir(parser, "where to look for the latest run")
-    parser.set_defaults(func=run)
 
 
 def default_out(runs: list[Path], results_dir: Path, now: datetime | None = None) -> Path:

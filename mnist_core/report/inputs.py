@@ -22,21 +22,11 @@ class RunInput:
     run: Run
     label: str  # how the run's machine is named in tables; unique among the runs of one report
 
-    @property
-    def path(self) -> Path:
-        return self.run.path
-
-    @property
-    def section(self) -> dict:
-        return self.run.section
-
-    @property
-    def machine_info(self) -> dict:
-        return self.run.machine_info
-
-    @property
-    def complete(self) -> bool:
-        return self.run.complete
+    def __getattr__(self, name: str):
+        """The run's own attributes (path, section, machine_info, complete, ...) read through the input."""
+        if name == "run":  # not set yet (copying, unpickling): never recurse
+            raise AttributeError(name)
+        return getattr(self.run, name)
 
 
 def _one_line(text) -> str:

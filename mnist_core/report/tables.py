@@ -172,44 +172,37 @@ TELEMETRY_COLUMNS = ("gpu_util_mean_pct", "gpu_mem_used_max_mib", "torch_peak_al
                      "gpu_sm_clock_mean_mhz", "pcie_rx_mean_mb_s")
 
 
+def _each_row(runs: list[RunInput], keep):
+    """(run, row) for every row of the runs that `keep(row)` accepts, in run order."""
+    return ((run, row) for run in runs for row in run.run.rows if keep(row))
+
+
 def telemetry_table(runs: list[RunInput]) -> pd.DataFrame:
-    rows = []
-    for run in runs:
-        for row in run.run.rows:
-            if isinstance(row, ThroughputRow) and row.kind in ("train", "loader") and row.config.device == "cuda":
-                rows.append({"machine": run.label, "setting": setting_label(row.config, with_batch=True),
-                             "samples_per_s": row.measurement.median,
-                             **{key: getattr(row.telemetry, key) for key in TELEMETRY_COLUMNS}, "id": row.id})
-    return pd.DataFrame(rows)
+    gpu_rows = _each_row(runs, lambda row: isinstance(row, ThroughputRow) and row.kind in ("train", "loader")
+                         and row.config.device == "cuda")
+    return pd.DataFrame([{"machine": run.label, "setting": setting_label(row.config, with_batch=True),
+                          "samples_per_s": row.measurement.median,
+                          **{key: getattr(row.telemetry, key) for key in TELEMETRY_COLUMNS}, "id": row.id}
+                         for run, row in gpu_rows])
 
 
 def accuracy_table(runs: list[RunInput]) -> pd.DataFrame:
-    rows = []
-    for run in runs:
-        for row in run.run.rows:
-            if isinstance(row, AccuracyRow):
-                rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device),
-                             "setting": setting_label(row.config, with_batch=True),
-                             "target_pct": row.target_accuracy * 100, "reached": row.reached, "epochs": row.epochs,
-                             "seconds_to_target": row.seconds_to_target, "seconds": row.seconds,
-                             "val_accuracy_pct": row.val_accuracy * 100, "id": row.id})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"machine": run.label, "device": DEVICE_NAME.get(row.config.device),
+                          "setting": setting_label(row.config, with_batch=True),
+                          "target_pct": row.target_accuracy * 100, "reached": row.reached, "epochs": row.epochs,
+                          "seconds_to_target": row.seconds_to_target, "seconds": row.seconds,
+                          "val_accuracy_pct": row.val_accuracy * 100, "id": row.id}
+                         for run, row in _each_row(runs, lambda row: isinstance(row, AccuracyRow))])
 
 
 # noise and drift ------------------------------------------------------------------------------------------
 def noise_table(runs: list[RunInput]) -> pd.DataFrame:
-    rows = []
-    for run in runs:
-        for row in run.run.rows:
-            if isinstance(row, AccuracyRow):
-                continue
-            measurement = row.measurement
-            rows.append({"machine": run.label, "id": row.id, "rounds": measurement.rounds,
-                         "median": measurement.median, "unit": measurement.unit,
-                         "ci_half_pct": measurement.half_width_pct, "iqr_pct": measurement.iqr_pct,
-                         "noisy": measurement.noisy, "paired_with": measurement.yardstick or "-",
-                         "stop_reason": measurement.stop_reason or "fixed rounds (format 1)"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"machine": run.label, "id": row.id, "rounds": row.measurement.rounds,
+                          "median": row.measurement.median, "unit": row.measurement.unit,
+                          "ci_half_pct": row.measurement.half_width_pct, "iqr_pct": row.measurement.iqr_pct,
+                          "noisy": row.measurement.noisy, "paired_with": row.measurement.yardstick or "-",
+                          "stop_reason": row.measurement.stop_reason or "fixed rounds (format 1)"}
+                         for run, row in _each_row(runs, lambda row: not isinstance(row, AccuracyRow))])
 
 
 def drift_table(runs: list[RunInput]) -> pd.DataFrame:
