@@ -10,10 +10,11 @@ import pytest
 
 from mnist_core.core.config import KEY_FIELDS, BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
-from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
+from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
-from mnist_core.regress.comparison import MAX_STATE_FACTOR, MISSING, NEW, compare_runs
+from mnist_core.regress.comparison import MISSING, NEW, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
+from mnist_core.regress.matching import MAX_STATE_FACTOR, Matched
 from mnist_core.regress.rules import HOLDS, NO_DIFFERENCE, NOT_APPLICABLE, VIOLATED, check_rules
 from mnist_core.runs.files import write_json_atomic
 from mnist_core.runs.runfile import typed_run
@@ -74,7 +75,7 @@ def test_a_slowed_row_among_steady_ones_is_slower():
 
 
 def test_unchanged_runs_have_no_verdict():
-    rows = [config_row(batch_size=size) for size in (32, 128, 512)]
+    rows = steady(*[config_row(batch_size=size) for size in (32, 128, 512, 2048)])  # 4 rows: the drift is known
     comparison = compare_runs(make_run(*rows), make_run(*rows))
     assert {row.status for row in comparison.rows} == {SAME} and not comparison.regressed
 
@@ -236,6 +237,38 @@ def test_a_change_far_beyond_what_a_machine_state_could_cause_is_called_across_s
     assert half.status == INCONCLUSIVE
 
 
+def _with_sibling(state_ratio, target_rounds, target_states):
+    """_in_states plus a row of the same pipeline (batch 32) measured in both states in this run, its slow-state
+    rounds `state_ratio` of its fast ones: what the machine's state does to the pipeline."""
+    run = _in_states([(target_rounds, target_states)])
+    sibling = config_row(batch_size=32, rounds=FAST * 2 + [value * state_ratio for value in FAST * 2],
+                         state_probe_rounds=[FAST_STATE] * 12 + [SLOW_STATE] * 12)
+    rows = [bench["extra_info"] for bench in run.data["benchmarks"]]
+    return make_run(*rows, sibling)
+
+
+def test_a_row_with_no_state_in_common_is_allowed_what_the_state_did_to_its_pipeline():
+    """All fast in the baseline, all slow in the current run, 20% slower. Where the state moved a row of the same
+    pipeline by 3%, the interval is widened by that and the drop is called; where it moved one by 40%, a 20% drop
+    could be the state's doing and stays inconclusive."""
+    fast_states, slow_states = [FAST_STATE] * 24, [SLOW_STATE] * 24
+    slowed = [value * 0.8 for value in FAST * 4]
+    mild = _row(compare_runs(_with_sibling(0.97, FAST * 4, fast_states), _with_sibling(0.97, slowed, slow_states)))
+    assert mild.status == SLOWER and "widened 1.03x either way, the most the state moved a row of its pipeline" in mild.note
+    strong = _row(compare_runs(_with_sibling(0.6, FAST * 4, fast_states), _with_sibling(0.6, slowed, slow_states)))
+    assert strong.status == INCONCLUSIVE and "widened 1.67x" in strong.note
+
+
+def test_state_by_state_changes_are_pooled_when_they_agree_and_enveloped_when_not():
+    """-20% measured precisely in one state and loosely in the other is one -20% change; strata that disagree
+    (-20% and +20%) are not averaged into "no change": the verdict must hold in each."""
+    agree = Matched((Effect(0.80, 0.77, 0.83, 0.96, "unpaired", 12), Effect(0.80, 0.62, 0.99, 0.96, "unpaired", 4)), "")
+    assert compare(agree.joined(), 5).label == SLOWER
+    disagree = Matched((Effect(0.80, 0.77, 0.83, 0.96, "unpaired", 12), Effect(1.2, 1.1, 1.3, 0.96, "unpaired", 12)), "")
+    joined = disagree.joined()
+    assert joined.low == 0.77 and joined.high == 1.3 and compare(joined, 5).label == INCONCLUSIVE
+
+
 def test_rows_are_compared_state_with_state():
     """Both runs caught both states, in different shares: fast rounds are compared with fast, slow with slow.
     Unchanged: same; 20% slower in both states: slower."""
@@ -256,10 +289,11 @@ def test_overhead_rows_are_compared_on_the_suite_against_its_bare_loop():
     def overhead(factor, suite=1.0):
         return config_row(kind="overhead", loader="resident", rounds=[v * factor * suite for v in FAST],
                           yardstick="bare loop", yardstick_rounds=[v * factor for v in FAST])
-    unchanged = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4)))
+    # these runs record no drift, so each is allowed OLD_RUN_DRIFT_PCT (5%): judged at 10%, "same" is reachable
+    unchanged = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4)), threshold_pct=10)
     (row,) = unchanged.rows
     assert row.unit == "x bare loop" and row.current.median == pytest.approx(1.0) and row.status == SAME
-    slower = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4, suite=0.8)))
+    slower = compare_runs(make_run(overhead(1.0)), make_run(overhead(1.4, suite=0.8)), threshold_pct=10)
     assert slower.rows[0].status == SLOWER
 
 # hardware keys and profiles --------------------------------------------------------------------------------------
@@ -295,8 +329,8 @@ def test_key_fields_are_bench_config_key():
 
 
 def test_matched_by_configuration_not_name_or_order():
-    rows = [config_row(num_workers=0), config_row(num_workers=2), config_row(loader="resident", num_workers=0),
-            config_row(kind="loader", num_workers=2)]
+    rows = steady(config_row(num_workers=0), config_row(num_workers=2), config_row(loader="resident", num_workers=0),
+                  config_row(kind="loader", num_workers=2))
     baseline = make_data(*rows)
     current = make_data(*reversed([{**row, "samples_per_s_rounds": SLOW} if row["num_workers"] == 0 and
                                    row["loader"] == "dataloader" else row for row in rows]))

@@ -9,7 +9,7 @@ from math import comb
 import pytest
 
 from mnist_core.core.config import BenchConfig
-from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired,
+from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired, pooled,
                                        unpaired)
 from mnist_core.measure.machine_state import StateProbe, state_split
 from mnist_core.measure.measurement import ExcludedRound, Measurement, relative
@@ -96,6 +96,17 @@ def test_combined_effect_multiplies_ratios_and_widens():
     product = combined(one, two)
     assert product.ratio == pytest.approx(6.0) and product.low < 1.8 * 2.7 / 1.0 * 1.1 and product.high > 6.0
     assert product.low < 6 < product.high
+
+
+def test_pooled_effect_is_the_precision_weighted_mean_and_narrower_than_either():
+    """One change measured in two strata (e.g. the machine's fast and slow state): a precise -20% and a loose one.
+    Neither alone settles "beyond -5%" for the loose one, pooled they do; the precise stratum weighs more."""
+    precise, loose = effect(0.80, 0.76, 0.84), effect(0.70, 0.50, 0.98)
+    both = pooled(precise, loose)
+    assert precise.ratio > both.ratio > loose.ratio and both.ratio == pytest.approx(0.795, abs=0.005)
+    assert both.high - both.low < precise.high - precise.low
+    assert compare(loose, 5).label == INCONCLUSIVE and compare(both, 5).label == SLOWER
+    assert pooled(precise) is precise
 
 
 # measurements ---------------------------------------------------------------------------------------------------

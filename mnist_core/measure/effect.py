@@ -6,7 +6,9 @@ An Effect is how many times faster A is than B (a throughput ratio) with a 95% c
   unpaired  two independent sets of rounds: the Hodges-Lehmann shift of the log rates, exact
             Mann-Whitney interval;
   combined  a product of effects (e.g. best GPU / GPU reference x GPU / CPU reference), each interval
-            turned into a normal standard error on the log scale and added in quadrature.
+            turned into a normal standard error on the log scale and added in quadrature;
+  pooled    one effect measured separately in independent strata (e.g. the rounds a machine ran in its
+            fast state, and those in its slow state): the inverse-variance weighted mean on the log scale.
 
 `compare` turns an effect into one of four verdicts against a threshold (the smallest change that
 matters), as criterion.rs does: the whole interval beyond +threshold is FASTER, beyond -threshold
@@ -23,8 +25,12 @@ from math import exp, log, sqrt
 from mnist_core.measure.stats import CONFIDENCE, Z_AT_CONFIDENCE, Interval, pseudo_median_interval, shift_interval
 
 FASTER, SLOWER, SAME, INCONCLUSIVE = "faster", "slower", "same", "inconclusive"
+# The smallest change that matters, unless a caller says otherwise: for settings within a run and for
+# regressions between runs alike. tests/test_calibration.py shows the regression gate keeps false alarms under
+# 1% with it on the 2-core VM, where sessions differ most.
+DEFAULT_THRESHOLD_PCT = 5.0
 VERDICTS = (SLOWER, FASTER, SAME, INCONCLUSIVE)
-PAIRED, UNPAIRED, COMBINED = "paired", "unpaired", "combined"
+PAIRED, UNPAIRED, COMBINED, POOLED = "paired", "unpaired", "combined", "pooled"
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,30 @@ def combined(*effects: Effect) -> Effect:
     if not effects:
         raise ValueError("combined needs at least one effect")
     centre = sum(log(effect.ratio) for effect in effects)
-    variance = sum(((log(effect.high) - log(effect.low)) / (2 * Z_AT_CONFIDENCE)) ** 2 for effect in effects)
+    variance = sum(_log_se(effect) ** 2 for effect in effects)
     half = Z_AT_CONFIDENCE * sqrt(variance)
     return Effect(exp(centre), exp(centre - half), exp(centre + half), min(e.confidence for e in effects), COMBINED,
                   min(effect.pairs for effect in effects))
+
+
+def _log_se(effect: Effect) -> float:
+    """The normal standard error on the log scale that the effect's interval corresponds to."""
+    return (log(effect.high) - log(effect.low)) / (2 * Z_AT_CONFIDENCE)
+
+
+def pooled(*effects: Effect) -> Effect:
+    """One effect from independent measurements of it (strata), each weighted by its precision, with a
+    normal approximation of the pooled interval. Only for strata that measure the same effect: callers
+    check that their intervals agree (overlap) first."""
+    if not effects:
+        raise ValueError("pooled needs at least one effect")
+    if len(effects) == 1:
+        return effects[0]
+    weights = [1 / max(_log_se(effect), 1e-12) ** 2 for effect in effects]
+    centre = sum(weight * log(effect.ratio) for weight, effect in zip(weights, effects)) / sum(weights)
+    half = Z_AT_CONFIDENCE / sqrt(sum(weights))
+    return Effect(exp(centre), exp(centre - half), exp(centre + half), min(e.confidence for e in effects), POOLED,
+                  sum(effect.pairs for effect in effects))
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,9 @@ How a verdict is reached (the README says it in five lines):
      widens each of their intervals by 1.96 times it; a row measured in a slower or faster minute in one run
      than in the other (its yardstick rounds tell) is widened by that too. Kinds with fewer than 5 rows, and
      overhead rows, are widened by each session's measured drift instead.
-     A machine can also run at two speeds for tens of seconds at a time (measure/machine_state.py). When
-     the state probe read before every round shows two states across the two runs, each row's rounds are
-     compared state with state (fast with fast, slow with slow, each with 4 or more rounds a side); a row
-     with no state in common is compared across states with its interval widened by MAX_STATE_FACTOR either
-     way (the most a state could move it), so only a change far beyond that gets a verdict. Runs without probe readings fall back to the rows' own levels
-     (Measurement.levels): a row that ran at two levels is compared level with level, and a run that held
-     one level is compared with each of the other's, since it may have held either. The interval spans
-     every such comparison, so a verdict needs all of them to agree.
+     A machine can also run at two speeds for tens of seconds at a time: rows are compared state with state,
+     and a row with no state in common has its interval widened by the most the state moved its pipeline
+     (regress/matching.py).
      Overhead rows are compared on what they measure, the suite against the bare loop run beside it.
   4. The verdict is `compare` on that interval with the threshold: slower / faster only when the whole
      interval lies beyond it, same when it lies within it, inconclusive otherwise.
@@ -33,29 +28,21 @@ from math import exp, log
 from statistics import median
 
 from mnist_core.errors import BaselineError
-from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold, compare,
-                                       interval_text, unpaired)
+from mnist_core.measure.effect import (DEFAULT_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict,
+                                       check_threshold, compare, interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
-from mnist_core.measure.machine_state import States, state_split
 from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
-from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow, TransferRow
+from mnist_core.regress.matching import (compared, group_of, machine_states, matched, state_allowance,
+                                         state_factors)
+from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow
 from mnist_core.runs.runfile import Run
 
-DEFAULT_THRESHOLD_PCT = 10.0
 NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
 MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
-MIN_STATE_ROUNDS = 4  # rounds in one machine state, in each run, for a state's comparison (an exact 95% interval)
-# The most a machine state can move a row's speed, either way. On the 2-vCPU VM the states moved rows by up to
-# 1.53x (the resident MLP at batch 512: 295k vs 452k samples/s); 2 leaves a margin. A row with no state in
-# common is compared across states with its interval widened by this, so only a change far beyond what the
-# machine's state could cause gets a verdict.
-MAX_STATE_FACTOR = 2.0
-DIFFERENT_STATES = (f"measured in different machine states (the state probe read the other speed in the other "
-                    f"run): compared across states, the interval widened {MAX_STATE_FACTOR:g}x either way")
 
 
 @dataclass(frozen=True)
@@ -107,83 +94,11 @@ class Comparison:
         return ", ".join(f"{self.count(status)} {status}" for status in STATUSES if self.count(status))
 
 
-def compared(row: Row) -> Measurement:
-    """What a row is judged on between runs: an overhead row's rounds as multiples of the bare loop's round
-    beside each (the suite's overhead, which a machine's speed cancels out of); any other row's own rounds."""
-    measurement = row.measurement
-    if row.kind == "overhead" and measurement.paired:
-        return Measurement("ratio", measurement.normalised(), subject=row.id)
-    return measurement
-
-
-def state_effects(new: Measurement, old: Measurement, states: States) -> tuple[list[Effect], list[str]]:
-    """new vs old state by state: the fast-state rounds of each run compared, and the slow-state rounds; a
-    state with fewer than MIN_STATE_ROUNDS rounds in either run is left out. Returns the effects and the
-    names of the states they are of."""
-    effects, names = [], []
-    for name, after, before in zip(("fast", "slow"), new.by_state(states.split, states.floor),
-                                   old.by_state(states.split, states.floor)):
-        if len(after) >= MIN_STATE_ROUNDS and len(before) >= MIN_STATE_ROUNDS:
-            effects.append(unpaired(after, before))
-            names.append(name)
-    return effects, names
-
-
-def level_effects(new: Measurement, old: Measurement) -> list[Effect]:
-    """new vs old level by level (see the module's docstring): one effect when neither jumped."""
-    new_levels, old_levels = new.levels(), old.levels()
-    if len(new_levels) == len(old_levels):
-        pairs = list(zip(new_levels, old_levels))
-    else:  # a run that held one level may have held either of the other's
-        pairs = [(after, before) for after in new_levels for before in old_levels]
-    return [unpaired(after, before) for after, before in pairs]
-
-
-def matched(new: Measurement, old: Measurement, states: States | None) -> tuple[list[Effect], str]:
-    """The effects a row's verdict must agree over, and how they were matched ("" when plainly)."""
-    if states is not None and new.states and old.states:
-        effects, names = state_effects(new, old, states)
-        if not effects:
-            return [], DIFFERENT_STATES
-        readings = [value for value in new.states + old.states if value >= states.floor]
-        if not min(readings) < states.split <= max(readings):  # every round in one state: a plain comparison
-            return effects, ""
-        return effects, f"compared in the machine's {' and '.join(names)} state{'s' if len(names) > 1 else ''}"
-    return level_effects(new, old), _levels_note(old, new)
-
-
-def _envelope(effects: list[Effect]) -> Effect:
-    """One effect spanning several: its interval covers all of theirs, so `compare` on it gives a verdict
-    only where every one of them gives that verdict."""
-    if len(effects) == 1:
-        return effects[0]
-    centre = exp(sum(log(effect.ratio) for effect in effects) / len(effects))
-    return Effect(centre, min(effect.low for effect in effects), max(effect.high for effect in effects),
-                  min(effect.confidence for effect in effects), effects[0].method, min(e.pairs for e in effects))
-
-
-def _levels_note(old: Measurement, new: Measurement) -> str:
-    jumped = [f"{measurement.level_jump_pct:.0f}% within the {role}" for measurement, role in
-              ((old, "baseline"), (new, "current run")) if measurement.level_jump_pct is not None]
-    return f"ran at two speeds ({' and '.join(jumped)}): compared level with level" if jumped else ""
-
-
-def _machine_states(baseline: Run, current: Run) -> States | None:
-    """Where the machine-state probe's readings of both runs divide into a fast and a slow state, if they do."""
-    readings = [state for run in (baseline, current) for row in run.rows
-                if not isinstance(row, AccuracyRow) for state in row.measurement.states]
-    return state_split(readings)
-
-
-def _group(row: Row) -> str:
-    return "copies" if isinstance(row, TransferRow) else row.config.device
-
-
 def run_drift_pct(run: Run) -> dict[str, float]:
     """Per group (device, or copies): the session's drift, from its yardstick (Run.drift); runs that recorded
     none (format 1, or copies, which have no yardstick) get an assumed allowance."""
     drift = {device: item.spread_pct for device, item in run.drift().items() if item.spread_pct is not None}
-    groups = {_group(row) for row in run.rows if not isinstance(row, AccuracyRow)}
+    groups = {group_of(row) for row in run.rows if not isinstance(row, AccuracyRow)}
     return {group: drift.get(group, OLD_RUN_DRIFT_PCT) for group in groups}
 
 
@@ -251,17 +166,18 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         raise BaselineError(
             f"no benchmark configuration is in both {names[0]} ({len(before)} comparable) and "
             f"{names[1]} ({len(after)}); compare runs of the same profile, --devices and -k selection")
-    states = _machine_states(baseline, current)
+    states = machine_states(baseline, current)
+    factors = state_factors((baseline, current), states)
     matches = {key: matched(compared(after[key]), compared(before[key]), states) for key in common}
-    raw = {key: _envelope(effects) for key, (effects, _) in matches.items() if effects}
+    raw = {key: match.joined() for key, match in matches.items() if match.effects}
     shifts = []
     shift_of: dict[str, float] = {}
     by_group: dict[str, list[Effect]] = defaultdict(list)
     by_kind: dict[tuple[str, str], list[Effect]] = defaultdict(list)
     for key in raw:
         if after[key].kind != "overhead":  # a ratio: the machine's speed is already divided out
-            by_group[_group(after[key])].append(raw[key])
-            by_kind[_group(after[key]), after[key].kind].append(raw[key])
+            by_group[group_of(after[key])].append(raw[key])
+            by_kind[group_of(after[key]), after[key].kind].append(raw[key])
     spread = {group_kind: value for group_kind, effects in by_kind.items()
               if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
     if not absolute:
@@ -278,7 +194,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
             rows.append(RowComparison(old.id, old.kind, old.measurement.unit, old.measurement, None, MISSING,
                                       note=_why_absent(current, old)))
             continue
-        group = _group(new)
+        group = group_of(new)
         if (group, new.kind) in spread:
             parts = (spread[group, new.kind], _minute_moved(old, new, baseline, current))
         else:  # too few rows to see how they move: each session's measured drift
@@ -287,15 +203,17 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         allowance = sum(part ** 2 for part in parts) ** 0.5
         shift = 0.0 if new.kind == "overhead" else shift_of.get(group, 0.0)
         before_measured, after_measured = compared(old), compared(new)
-        effects, how = matches[key]
-        if effects:
-            effects = [effect.shifted(shift).widened(allowance) for effect in effects]
-            verdict = compare(_envelope(effects), threshold_pct)
-            if len(effects) > 1:
-                how = f"{how}: " + ", ".join(interval_text(effect) for effect in effects)
+        match = matches[key]
+        how = match.note
+        if match.effects:
+            verdict = compare(match.joined().shifted(shift).widened(allowance), threshold_pct)
+            if len(match.effects) > 1:
+                how = f"{how}: " + ", ".join(interval_text(effect.shifted(shift).widened(allowance))
+                                             for effect in match.effects)
         else:  # no state in common: whatever the machine's change of speed could explain is given away
+            factor, how = state_allowance(new, factors)
             effect = unpaired(after_measured.rates, before_measured.rates).shifted(shift).widened(allowance)
-            verdict = compare(effect.spanned(MAX_STATE_FACTOR), threshold_pct)
+            verdict = compare(effect.spanned(factor), threshold_pct)
         rows.append(RowComparison(new.id, new.kind, after_measured.unit, before_measured, after_measured,
                                   verdict.label, verdict, how))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
