@@ -15,6 +15,7 @@ from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_b
 from mnist_core.regress.comparison import MISSING, NEW, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
 from mnist_core.regress.matching import MAX_STATE_FACTOR, Matched
+from mnist_core.regress.render import comparison_lines
 from mnist_core.regress.rules import HOLDS, NO_DIFFERENCE, NOT_APPLICABLE, VIOLATED, check_rules
 from mnist_core.runs.files import write_json_atomic
 from mnist_core.runs.runfile import typed_run
@@ -281,6 +282,26 @@ def test_rows_are_compared_state_with_state():
     assert same.status == SAME and same.note.startswith("compared in the machine's fast and slow states: ")
     slowed = _row(compare_runs(baseline, _in_states([([value * 0.8 for value in later], later_states)])))
     assert slowed.status == SLOWER
+
+
+def test_runs_far_apart_are_flagged_as_such():
+    """Runs saved hours apart get a note that their verdicts may be the machine's, and how to get one to trust;
+    back-to-back runs, and runs that recorded no time, do not."""
+    rows = steady(*[config_row(batch_size=size) for size in (32, 128, 512, 2048)])
+
+    def at(when):
+        data = make_data(*rows)
+        if when:
+            data["datetime"] = when
+        return typed_run(Path("run.json"), data)
+
+    def notes(first, second):
+        return [line for line in comparison_lines(compare_runs(at(first), at(second))) if "apart" in line]
+
+    (far,) = notes("2026-11-30T08:32:05+00:00", "2026-11-30T12:33:47+00:00")
+    assert "4.0 h apart" in far and "run the baseline again now" in far
+    assert notes("2026-11-30T12:25:45+00:00", "2026-11-30T12:33:47+00:00") == []
+    assert notes(None, "2026-11-30T12:33:47+00:00") == [] and notes("not a time", "2026-11-30T12:33:47") == []
 
 
 def test_overhead_rows_are_compared_on_the_suite_against_its_bare_loop():

@@ -42,6 +42,9 @@ NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
+# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 3.5% of unchanged
+# rows got a verdict between sessions four hours apart, against 0.1% back to back (tests/test_calibration.py).
+BACK_TO_BACK_H = 1.0
 MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
 
 
@@ -82,6 +85,7 @@ class Comparison:
     shifts: tuple[Shift, ...] = ()
     spread_pct: dict = field(default_factory=dict)  # (group, kind) -> the 95% spread of its rows' changes
     absolute: bool = False
+    hours_apart: float | None = None  # between the two runs' saving times, when both recorded one
 
     def count(self, status: str) -> int:
         return sum(row.status == status for row in self.rows)
@@ -226,8 +230,10 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = DEFAULT_THR
         if count:
             not_compared["accuracy"] = max(not_compared.get("accuracy", 0), count)
     spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items()}
+    times = (baseline.saved_at, current.saved_at)
+    hours_apart = None if None in times else abs((times[1] - times[0]).total_seconds()) / 3600
     return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,
-                      not current.complete, tuple(shifts), spread_pct, absolute)
+                      not current.complete, tuple(shifts), spread_pct, absolute, hours_apart)
 
 
 def _why_absent(run: Run, row: Row) -> str:

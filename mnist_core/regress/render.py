@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
-from mnist_core.regress.comparison import MISSING, NEW, UNUSABLE, Comparison, RowComparison
+from mnist_core.regress.comparison import BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison, RowComparison
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
@@ -42,6 +42,10 @@ def _names(rows: list[RowComparison]) -> str:
     return ", ".join(row.id for row in rows)
 
 
+def _apart(hours: float) -> str:
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
 def comparison_lines(comparison: Comparison) -> list[str]:
     """What a reader must know beside the table: partial runs, hardware differences, the machine-wide shift,
     rows left out, and the verdict."""
@@ -59,6 +63,10 @@ def comparison_lines(comparison: Comparison) -> list[str]:
                          "everything in this setup) was slower or faster; verdicts are relative to that. A slower "
                          "machine and code that slows every row look the same: rerun the baseline on this machine "
                          "now to tell, or use --absolute on a dedicated machine")
+    if comparison.hours_apart is not None and comparison.hours_apart >= BACK_TO_BACK_H:
+        lines.append(f"note: the runs are {_apart(comparison.hours_apart)} apart; on a shared machine rows move more "
+                     "between sessions that far apart than back to back, and a verdict may be the machine's: for one "
+                     "you can trust, run the baseline again now, right before the current run")
     for (group, kind), spread in sorted(comparison.spread_pct.items()):
         where = "host-to-device copies" if group == "copies" else f"{group.upper()} {kind} rows"
         lines.append(f"note: the {where} scattered by ±{spread:.1f}% (95%) around their common change between the "

@@ -241,6 +241,15 @@ class Run:
         return bool(self.section.get("complete", True))
 
     @property
+    def saved_at(self) -> datetime | None:
+        """When pytest-benchmark saved the run (its `datetime`), None when absent or unreadable."""
+        try:
+            when = datetime.fromisoformat(str(self.data.get("datetime")))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    @property
     def profile(self) -> str | None:
         return self.section.get("profile")
 
