@@ -79,14 +79,21 @@ def _terminate_as_interrupt(session: BenchSession):
 
     Either signal also stops the session after the running benchmark, even when the KeyboardInterrupt
     is lost on the way: `timeout` and a terminal's Ctrl-C signal the DataLoader workers too, and the
-    "worker killed" error from closing the loader can replace the interrupt (seen on a GPU machine).
+    "worker killed" error from closing the loader can replace the interrupt (seen on a GPU machine), or
+    the signal can land where Python ignores exceptions (seen in logging's lock release). The session then
+    still ends as interrupted (BenchSession.interrupt, and its exit status).
     """
     def handler(signum, frame):
+        # First: once the workers die of the same signal, torch's SIGCHLD handler raises "worker killed"
+        # wherever this process is (in here, or in pytest reporting the interrupt) and what it lands on is
+        # lost. Mark the session, then stop hearing of the workers' deaths: the loader's own shutdown still
+        # finds them.
+        session.interrupted = True
+        if hasattr(signal, "SIGCHLD"):
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        session.interrupt(f"interrupted by {signal.Signals(signum).name}")
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C acts at once
-        session.interrupted = True
-        if session.session is not None:
-            session.session.shouldstop = f"interrupted by {signal.Signals(signum).name}"
         raise KeyboardInterrupt(f"signal {signum}")
 
     for name in ("SIGTERM", "SIGINT"):

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import multiprocessing
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -47,6 +48,9 @@ MATRICES = {
 PARAM_KINDS = {**{fixture: kind for fixture, (kind, _) in MATRICES.items()}, "transfer_case": "transfer"}
 BUDGETED = ("train_spec", "loader_spec", "overhead_spec", "transfer_case")  # rows whose rounds share the budget
 # pytest-benchmark's table, narrowed by default to what this suite's rows are about
+# torch's error for a DataLoader worker that died of SIGTERM or SIGINT: the signal meant for the whole process
+# group (`timeout`, a terminal's Ctrl-C) reached the workers, whatever became of it in this process.
+WORKER_SIGNALLED = re.compile(r"DataLoader worker \(pid \d+\) is killed by signal: (Terminated|Interrupt)")
 COLUMNS = ["median", "iqr", "rounds"]
 PYTEST_BENCHMARK_COLUMNS = ["min", "max", "mean", "stddev", "median", "iqr", "outliers", "ops", "rounds", "iterations"]
 NO_ACCURACY_TARGET = ("the synthetic set is not a learning task: time to accuracy needs MNIST or Fashion-MNIST "
@@ -164,6 +168,13 @@ class BenchSession:
         # After pytest-benchmark's fixture teardown has stored the stats: save what is complete so far.
         self.save()
 
+    def interrupt(self, reason: str) -> None:
+        """Stop after the running benchmark and mark the run interrupted: Ctrl-C, SIGTERM, or a DataLoader
+        worker killed by the signal meant for the whole process group."""
+        self.interrupted = True
+        if self.session is not None:
+            self.session.shouldstop = reason
+
     def pytest_keyboard_interrupt(self, excinfo):
         # Ctrl-C, SIGTERM or pytest.exit(): recorded now, before pytest-benchmark's
         # sessionfinish hookwrapper writes --benchmark-json / --benchmark-autosave.
@@ -184,6 +195,8 @@ class BenchSession:
                 yardstick.workload.close()
         if self.save_error is not None and exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the run file, the main output, is missing
+        elif self.interrupted:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # also when the KeyboardInterrupt itself was lost
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
@@ -289,6 +302,8 @@ class BenchSession:
             self.skipped.append({**entry, "reason": _skip_reason(report)})
         elif report.failed and call.excinfo is not None:
             self.failed.append({**entry, "when": report.when, "reason": one_line_reason(call.excinfo)})
+            if WORKER_SIGNALLED.search(str(call.excinfo.value)):
+                self.interrupt("a DataLoader worker was killed by the signal meant for the session")
 
     # -- the run file ---------------------------------------------------------------------------
     def claim(self) -> None:

@@ -12,6 +12,9 @@ to the configurations whose fields all match. Kinds:
   nvml_error    make every NVML reading fail
   masked_interrupt  SIGTERM this process from the training step and let a cleanup error replace the
                 interrupt, as closing a DataLoader whose workers died with the same signal did
+  worker_signalled  raise torch's "DataLoader worker (pid N) is killed by signal: Terminated." from the
+                training step, with no signal to this process: the group's SIGTERM reached the workers and
+                was lost here (seen when it landed in logging's lock release, where exceptions are ignored)
 Example: MNIST_BENCH_INJECT="delay_ms:5@pin_memory=True;oom@batch_size=2048"
 """
 
@@ -28,7 +31,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 ENV_VAR = "MNIST_BENCH_INJECT"
-KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt")
+KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ def _interrupt_masked_by_cleanup() -> None:
                            "masked_interrupt)") from None
 
 
+def _worker_signalled() -> None:
+    raise RuntimeError(f"DataLoader worker (pid {os.getpid() + 1}) is killed by signal: Terminated.")
+
+
 def _failing_in_worker(original):
     def getitem(self, index):
         if get_worker_info() is not None:
@@ -124,8 +131,8 @@ class Injector:
                 workload = build(kind, config, data)
             step = workload.step
             delay, oom = self.active(config, "delay_ms"), self.active(config, "oom")
-            masked = self.active(config, "masked_interrupt")
-            if delay or oom or masked:
+            masked, signalled = self.active(config, "masked_interrupt"), self.active(config, "worker_signalled")
+            if delay or oom or masked or signalled:
                 def faulty_step():
                     if delay:
                         time.sleep((delay.arg or 0) / 1000)
@@ -133,6 +140,8 @@ class Injector:
                         _raise_oom()
                     if masked:
                         _interrupt_masked_by_cleanup()
+                    if signalled:
+                        _worker_signalled()
                     return step()
                 workload.step = faulty_step
             return workload

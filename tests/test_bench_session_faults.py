@@ -127,11 +127,10 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
 
 # an interrupt whose KeyboardInterrupt is lost on the way still stops the sweep --------------------------------------
 
-def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrupt(tmp_path):
-    """On a GPU machine `timeout` killed the DataLoader workers along with the session; closing the loader
-    raised "worker killed" in place of the KeyboardInterrupt and the sweep ran on for 70 s."""
-    completed = run_bench(tmp_path, "--no-report", "-k", "train",
-                          env={"MNIST_BENCH_INJECT": "masked_interrupt@loader=resident"})
+def _stopped_by(tmp_path, fault: str) -> tuple[dict, str]:
+    """A quick sweep of the training rows with `fault` on the resident row: it must end interrupted (exit code 2,
+    partial run file). Returns (the run, the output)."""
+    completed = run_bench(tmp_path, "--no-report", "-k", "train", env={"MNIST_BENCH_INJECT": f"{fault}@loader=resident"})
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
     (path,) = saved_runs(tmp_path)
@@ -139,4 +138,19 @@ def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrup
     assert run[SECTION]["interrupted"] is True and run[SECTION]["complete"] is False
     measured = [b["name"] for b in run["benchmarks"]]
     assert measured == ["test_train[cpu-mlp-dataloader-bs128-w2]"], measured  # the CNN row after it never ran
+    return run, output
+
+
+def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrupt(tmp_path):
+    """On a GPU machine `timeout` killed the DataLoader workers along with the session; closing the loader
+    raised "worker killed" in place of the KeyboardInterrupt and the sweep ran on for 70 s."""
+    _, output = _stopped_by(tmp_path, "masked_interrupt")
     assert "PARTIAL (interrupted)" in output
+
+
+def test_a_worker_killed_by_the_groups_signal_stops_the_sweep_when_the_interrupt_never_arrived(tmp_path):
+    """A SIGTERM to the process group killed the DataLoader workers, but in this process it landed where Python
+    ignores exceptions: the only sign is torch's "worker killed by signal: Terminated". The sweep stops there,
+    interrupted, instead of running on with every later DataLoader row failing."""
+    run, _ = _stopped_by(tmp_path, "worker_signalled")
+    assert [entry["id"] for entry in run[SECTION]["failed"]] == ["train/cpu-mlp-resident-bs128"]
