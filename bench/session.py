@@ -291,9 +291,8 @@ class BenchSession:
         benchmarks = self.config._benchmarksession.benchmarks
         benchmarks[:] = [bench for bench in benchmarks if bench.fullname != nodeid]
 
-    def last_pass(self, nodeid: str, config: BenchConfig) -> bool:
-        """Whether the row's pass that just ran was its last: its rounds are all in."""
-        return self.passes_run.get(nodeid, 0) >= self.settings.profile.passes_for(config.device, self.settings.passes)
+    def failed_earlier(self, nodeid: str) -> bool:
+        return any(entry["nodeid"] == nodeid for entry in self.failed)
 
     @contextlib.contextmanager
     def row_budget(self, passes: int = 1):
