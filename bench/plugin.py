@@ -30,9 +30,6 @@ def pytest_addoption(parser):
                     default=os.environ.get(profiles.ENV_VAR, profiles.DEFAULT_PROFILE),
                     help=f"matrix size: {' | '.join(profiles.PROFILES)} (env {profiles.ENV_VAR}; "
                          f"default: {profiles.DEFAULT_PROFILE})")
-    group.addoption("--bench-passes", type=parse.positive_int, default=None,
-                    help="how many passes each CPU row's rounds are spread over, every row in each pass (default: "
-                         + ", ".join(f"{name} {profile.passes}" for name, profile in profiles.PROFILES.items()) + ")")
     group.addoption("--dataset", type=parse.dataset_name, default=None,
                     help="mnist | fashion-mnist | synthetic (default: MNIST, else an installed Fashion-MNIST, else "
                          "the synthetic set, with a note saying which ran and why)")

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import json
 import multiprocessing
-import random
 import re
 import sys
 import time
@@ -48,7 +47,6 @@ MATRICES = {
 }
 PARAM_KINDS = {**{fixture: kind for fixture, (kind, _) in MATRICES.items()}, "transfer_case": "transfer"}
 BUDGETED = ("train_spec", "loader_spec", "overhead_spec", "transfer_case")  # rows whose rounds share the budget
-IN_PASSES = ("train_spec", "loader_spec", "overhead_spec")  # rows whose rounds may be spread over passes
 # pytest-benchmark's table, narrowed by default to what this suite's rows are about
 # torch's error for a DataLoader worker that died of SIGTERM or SIGINT: the signal meant for the whole process
 # group (`timeout`, a terminal's Ctrl-C) reached the workers, whatever became of it in this process.
@@ -118,8 +116,6 @@ class BenchSession:
         self._yardsticks: dict[str, Yardstick] = {}
         self._yardstick_errors: dict[str, str] = {}
         self.state_probe = StateProbe()  # read before every round: the machine's fast or slow state
-        self.passes_run: dict[str, int] = {}  # nodeid -> passes of the row started so far
-        self.earlier_rows: dict[str, object] = {}  # nodeid -> the ThroughputRow of the row's passes so far
 
     # -- pytest hooks ---------------------------------------------------------------------------
     def pytest_report_header(self, config):
@@ -127,10 +123,6 @@ class BenchSession:
         line = f"mnist-bench: {self.settings.profile.name} profile, devices {','.join(self.settings.devices)}, " \
                f"dataset {location.name}" + (f" from {location.path}" if location.path else "")
         lines = [line]
-        passes = self.settings.profile.passes_for("cpu", self.settings.passes)
-        if passes > 1:
-            lines.append(f"mnist-bench: each CPU row's rounds are taken in {passes} passes over the matrix, "
-                         "so a slow minute is only part of a row (--bench-passes)")
         if location.reason and location.substituted:
             lines.append(f"mnist-bench: note: {location.reason}")
         if self.settings.devices_note:
@@ -161,26 +153,6 @@ class BenchSession:
             metafunc.parametrize("transfer_case", [
                 pytest.param(case, id=profiles.transfer_label(case), marks=_skip(self._transfer_skip()))
                 for case in profiles.transfer_cases(settings.profile)])
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, session, config, items):
-        """Rows measured in passes (profiles.py) run again after the first pass, each pass in a new order drawn
-        from a fixed seed (Google Benchmark's random interleaving), after -k and the other plugins."""
-        repeated = [item for item in items if self.passes_of(item) > 1]
-        order = random.Random(0)
-        for number in range(2, max(map(self.passes_of, repeated), default=1) + 1):
-            this_pass = [item for item in repeated if self.passes_of(item) >= number]
-            order.shuffle(this_pass)
-            items.extend(this_pass)
-
-    def passes_of(self, item) -> int:
-        """How many passes a collected item runs in: one, unless it is a throughput row that runs on the CPU."""
-        callspec = getattr(item, "callspec", None)
-        name = next((name for name in IN_PASSES if callspec is not None and name in callspec.params), None)
-        config = callspec.params[name] if name else None
-        if not isinstance(config, BenchConfig) or item.get_closest_marker("skip") is not None:
-            return 1
-        return self.settings.profile.passes_for(config.device, self.settings.passes)
 
     def pytest_collection_finish(self, session):
         """The rows that will share the time budget: what runs after -k and the skips."""
@@ -281,25 +253,11 @@ class BenchSession:
             return None
         return Pairing.of(yardstick.name, lambda: yardstick.round(self.clock_start))
 
-    def start_pass(self, nodeid: str) -> tuple[int, object]:
-        """A row's pass starting: its number (1 for the first) and the row measured by its earlier passes."""
-        self.passes_run[nodeid] = self.passes_run.get(nodeid, 0) + 1
-        return self.passes_run[nodeid], self.earlier_rows.get(nodeid)
-
-    def drop_earlier_stats(self, nodeid: str) -> None:
-        """Before a row's later pass hands pytest-benchmark all its rounds: its earlier passes' stats go."""
-        benchmarks = self.config._benchmarksession.benchmarks
-        benchmarks[:] = [bench for bench in benchmarks if bench.fullname != nodeid]
-
-    def failed_earlier(self, nodeid: str) -> bool:
-        return any(entry["nodeid"] == nodeid for entry in self.failed)
-
     @contextlib.contextmanager
-    def row_budget(self, passes: int = 1):
-        """The next row's round policy (its share of the profile's time budget, or a pass's share of it);
-        its time is counted."""
+    def row_budget(self):
+        """The next row's round policy (its share of the profile's time budget); its time is counted."""
         profile = self.settings.profile
-        policy = profile.row_policy(profile.budget_s - self.budget_spent_s, self.rows_left, passes)
+        policy = profile.row_policy(profile.budget_s - self.budget_spent_s, self.rows_left)
         start = time.perf_counter()
         try:
             yield policy
@@ -344,8 +302,6 @@ class BenchSession:
             self.skipped.append({**entry, "reason": _skip_reason(report)})
         elif report.failed and call.excinfo is not None:
             self.failed.append({**entry, "when": report.when, "reason": one_line_reason(call.excinfo)})
-            if self.earlier_rows.pop(item.nodeid, None) is not None:  # failing in any pass fails the row
-                self.drop_earlier_stats(item.nodeid)
             if WORKER_SIGNALLED.search(str(call.excinfo.value)):
                 self.interrupt("a DataLoader worker was killed by the signal meant for the session")
 

@@ -76,7 +76,6 @@ class BenchSettings:
     accuracy_target: float | None  # fraction; None: no accuracy to reach (the synthetic set)
     write_report: bool
     torch_threads: int | None
-    passes: int | None = None  # --bench-passes; None: the profile's
 
     @classmethod
     def from_options(cls, option) -> BenchSettings:
@@ -87,7 +86,7 @@ class BenchSettings:
         target = option.accuracy_target / 100 if option.accuracy_target is not None else profiles.ACCURACY_TARGETS[dataset]
         results_dir = writable_results_dir(option.results_dir)  # last: nothing is created unless all else is valid
         return cls(profiles.get_profile(option.bench_profile), devices, note, dataset, data, results_dir, target,
-                   not option.no_report, option.torch_threads, option.bench_passes)
+                   not option.no_report, option.torch_threads)
 
 
 def writable_results_dir(text: str) -> Path:

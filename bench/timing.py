@@ -111,34 +111,23 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
     benchmark.group = group or kind
     gpu = sampled_gpu(config, gpu)
     subject = f"{group or kind}/{config.label()}"
-    pass_number, earlier = session.start_pass(benchmark.fullname)
-    if pass_number > 1 and earlier is None:  # its first pass failed or measured nothing: that result stands
-        return None
-    passes = session.settings.profile.passes_for(config.device, session.settings.passes)
     with release_on_failure(config.device), session.workload_for(kind, config) as workload:
         if benchmark.disabled:  # --benchmark-disable: run the work once, as a test
             workload.run_round()
             return None
         profile = session.settings.profile
         workload.warmup(profile.warmup_rounds, min_seconds=warmup_min_s(gpu))
-        if earlier is not None:  # every pass's rounds are the size the first pass fitted
-            workload.steps_per_round = earlier.config.samples_per_round // config.batch_size
-        elif not session.is_yardstick(kind, config):  # the yardstick's rounds were fitted when it was built
+        if not session.is_yardstick(kind, config):  # the yardstick's rounds were fitted when it was built
             workload.fit_rounds(*profile.round_s)
         ran = config.replace(samples_per_round=workload.samples_per_round)  # the round size that runs
-        with session.row_budget(passes) as policy, _comparator(session, ran, kind, bare_loop) as pairing:
+        with session.row_budget() as policy, _comparator(session, ran, kind, bare_loop) as pairing:
             with telemetry_during(config.device, gpu) as window:
                 if pairing is not None:
                     pairing.run_round = window.unsampled(pairing.run_round)
                 measurement = run_rounds("samples_per_s", lambda: timed(workload, gpu), policy, pairing=pairing,
-                                         probe=session.state_probe, seed=_seed(subject, pass_number),
-                                         subject=subject, earlier=earlier.measurement if earlier else None)
+                                         probe=session.state_probe, seed=zlib.crc32(subject.encode()),
+                                         subject=subject)
                 window.fill(workload.run_round)
-        if passes > 1:
-            measurement = dataclasses.replace(measurement, stop_reason=f"pass {pass_number}: {measurement.stop_reason}")
-        if earlier is not None:
-            measurement = earlier.measurement.then(measurement)
-            session.drop_earlier_stats(benchmark.fullname)
         record_rounds(benchmark, [workload.samples_per_round / rate for rate in measurement.rates])
         kernels, kernel_us = None, None
         if config.device == "cuda" and config.loader in CAPTURED and not bare_loop:  # after the timed rounds
@@ -152,16 +141,8 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
                             first_batch_s=workload.first_batch_s, torch_threads_used=torch.get_num_threads(),
                             dataset_on_device_mib=resident / BYTES_PER_MIB if resident else None, telemetry=telemetry,
                             kernels_per_step=kernels, replayed_kernel_us=kernel_us)
-        if earlier is not None:  # rows in passes run on the CPU: no GPU telemetry to add up
-            row = dataclasses.replace(row, first_batch_s=earlier.first_batch_s)
     benchmark.extra_info.update(row.to_info())
-    session.earlier_rows[benchmark.fullname] = row
     return row
-
-
-def _seed(subject: str, pass_number: int) -> int:
-    """The seed of a row's pair order in one pass (a row in one pass keeps the seed it always had)."""
-    return zlib.crc32((subject if pass_number == 1 else f"{subject}#{pass_number}").encode())
 
 
 @contextmanager

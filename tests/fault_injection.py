@@ -7,8 +7,7 @@ workload builder and NVML handle for the configurations an entry matches.
 MNIST_BENCH_INJECT holds `;`-separated entries `KIND[:ARG][@FIELD=VALUE,...]`; an entry applies
 to the configurations whose fields all match. Kinds:
   delay_ms:N    sleep N ms at every step (a slower input pipeline)
-  oom[:N]       raise torch.cuda.OutOfMemoryError from the training step (with N: only from the N-th
-                workload built for the configuration on, e.g. a row that fails in its second pass)
+  oom           raise torch.cuda.OutOfMemoryError from the training step
   worker_error  make every DataLoader worker fail while loading a sample
   nvml_error    make every NVML reading fail
   masked_interrupt  SIGTERM this process from the training step and let a cleanup error replace the
@@ -117,7 +116,6 @@ class ErroringGpu:
 class Injector:
     def __init__(self, faults: list[Fault]):
         self.faults = faults
-        self.built: dict = {}  # config -> workloads built for it so far
 
     def active(self, config, kind: str) -> Fault | None:
         return next((fault for fault in self.faults if fault.kind == kind and fault.applies_to(config)), None)
@@ -131,11 +129,8 @@ class Injector:
                 patch = _patched(loaders.MnistImages, "__getitem__", _failing_in_worker(loaders.MnistImages.__getitem__))
             with patch:
                 workload = build(kind, config, data)
-            self.built[config] = self.built.get(config, 0) + 1
             step = workload.step
             delay, oom = self.active(config, "delay_ms"), self.active(config, "oom")
-            if oom and self.built[config] < (oom.arg or 1):
-                oom = None
             masked, signalled = self.active(config, "masked_interrupt"), self.active(config, "worker_signalled")
             if delay or oom or masked or signalled:
                 def faulty_step():

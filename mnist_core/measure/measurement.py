@@ -127,17 +127,6 @@ class Measurement:
         split = (self._jump[0] * self._jump[1]) ** 0.5
         return (tuple(rate for rate in self.rates if rate >= split), tuple(rate for rate in self.rates if rate < split))
 
-    def then(self, later: Measurement) -> Measurement:
-        """This row's rounds followed by `later`'s (its next pass): one measurement of all of them. Pairs and
-        probe readings are kept when both passes have them with the same yardstick, else dropped for all."""
-        paired_both = self.paired and later.paired and self.yardstick == later.yardstick
-        states_both = bool(self.states) and bool(later.states)
-        reasons = [reason for reason in (self.stop_reason, later.stop_reason) if reason]
-        return Measurement(
-            self.metric, self.rates + later.rates, self.yardstick if paired_both else None,
-            self.yardstick_rates + later.yardstick_rates if paired_both else (), self.excluded + later.excluded,
-            "; ".join(reasons) or None, self.subject, self.states + later.states if states_both else ())
-
     def vs_yardstick(self) -> Effect | None:
         """This row against its yardstick, pair by pair; None without pairs."""
         return paired(self.rates, self.yardstick_rates) if self.paired else None

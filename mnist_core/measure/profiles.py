@@ -5,14 +5,6 @@ default: the questions users ask, <= 10 min on a 2-core CPU or a T4-class GPU ma
 full:    the whole matrix.
 Each profile's throughput rows share a time budget: a row's time cap is its share of what is left, so a
 machine with more rows (a GPU adds the CUDA matrix) gets shorter rows, not a longer session.
-
-A CPU row takes its rounds in `passes` (Google Benchmark's random interleaving of repetitions): the session
-runs every such row once, then again in a shuffled order, each pass taking a share of the row's rounds.
-Measured in one block, a row's median moves with the minute it ran in: on the 2-vCPU VM the tutorial's
-setting ran 11% apart in two back-to-back sessions as one block of 25 rounds, while its rounds spread over
-both sessions (the yardstick's) moved 0.1%. Split across passes, a slow minute is a part of a row's rounds,
-not all of them. CUDA rows run in one pass: each pass of a GPU row pays NVML's sampling window again, and no
-GPU run has measured whether passes help there.
 """
 
 from __future__ import annotations
@@ -51,20 +43,12 @@ class Profile:
     # it measured faster than the eager step on the 2-core machine (2048: +29%; 128: no gain; README)
     compiled: tuple[tuple[int, int], ...] = ()
     compiled_on_cpu: tuple[int, ...] = ()
-    passes: int = 1  # how many parts a CPU row's rounds are taken in, spread over the session
 
-    def passes_for(self, device: str, passes: int | None = None) -> int:
-        """The passes a row on `device` runs in: `passes` (the profile's when None) on the CPU, one on CUDA."""
-        return (self.passes if passes is None else passes) if device == "cpu" else 1
-
-    def row_policy(self, remaining_s: float, rows_left: int, passes: int = 1) -> RoundPolicy:
-        """The round policy of the next row, or of one of its `passes`: an equal share of the budget that is
-        left (rows_left counts each pass), within row_cap_s, and a pass's share of the row's rounds."""
-        low, high = (bound / passes for bound in self.row_cap_s)
+    def row_policy(self, remaining_s: float, rows_left: int) -> RoundPolicy:
+        """The round policy of the next row: an equal share of the budget that is left, within row_cap_s."""
+        low, high = self.row_cap_s
         share = remaining_s / max(rows_left, 1)
-        rounds = self.rounds
-        return replace(rounds, max_seconds=min(high, max(low, share)), min_rounds=-(-rounds.min_rounds // passes),
-                       max_rounds=-(-rounds.max_rounds // passes))
+        return replace(self.rounds, max_seconds=min(high, max(low, share)))
 
 
 def _policy(min_rounds: int, max_rounds: int, target_pct: float) -> RoundPolicy:
@@ -82,14 +66,14 @@ PROFILES = {
                        loader_workers=(0, 2, 4), cnn_batch_sizes=(128, 512),
                        transfer_batch_sizes=(32, 128, 512, 1024, 2048, 4096), transfer_block_mib=64,
                        accuracy_loaders=("dataloader", "resident"), accuracy_max_epochs=10,
-                       compiled=((128, 1), (128, 8), (128, 32), (2048, 8)), compiled_on_cpu=(2048,), passes=3),
+                       compiled=((128, 1), (128, 8), (128, 32), (2048, 8)), compiled_on_cpu=(2048,)),
     "full": Profile("full", warmup_rounds=2, samples_per_round=25_600, rounds=_policy(10, 60, 1.0), round_s=(0.4, 3.0),
                     budget_s=1800, row_cap_s=(5.0, 40.0), batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096),
                     workers=(0, 2, 4, 8), loader_workers=(0, 2, 4, 8), cnn_batch_sizes=(32, 128, 512, 2048),
                     transfer_batch_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), transfer_block_mib=64,
                     accuracy_loaders=("dataloader", "resident", "resident-graph", "resident-compiled"),
                     accuracy_max_epochs=20, compiled=((128, 1), (128, 8), (128, 32), (128, 128), (2048, 8)),
-                    compiled_on_cpu=(128, 2048), passes=3),
+                    compiled_on_cpu=(128, 2048)),
 }
 
 

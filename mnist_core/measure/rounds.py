@@ -7,8 +7,7 @@ a time cap; the reason it stopped is recorded. Before each round (or pair) the m
 read (machine_state.py), so each round is known to have run in the machine's fast or slow state. With a yardstick every round is one of a pair taken back
 to back, in an order drawn at random per pair (Google Benchmark's interleaving), so a slow minute hits
 both sides. A round during which the GPU reported throttling is left out and recorded (nvbench drops
-such samples too). A row measured in passes (profiles.py) takes each pass here, and its later passes stop
-on the interval of all its rounds so far.
+such samples too).
 """
 
 from __future__ import annotations
@@ -21,12 +20,11 @@ from dataclasses import dataclass
 from mnist_core.measure.measurement import ExcludedRound, Measurement
 
 CONVERGED, TIME_CAP, MAX_ROUNDS = "converged", "time cap", "max rounds"
-INTERVAL_ROUNDS = 6  # the fewest rounds that give a 95% interval of the median: no convergence with fewer
 
 
 @dataclass(frozen=True)
 class RoundPolicy:
-    min_rounds: int  # of this pass (INTERVAL_ROUNDS in all before a row can converge)
+    min_rounds: int  # 6 is the fewest that give a 95% interval
     max_rounds: int
     target_pct: float  # stop once the intervals' half widths are within this percentage
     max_seconds: float  # the row's time cap (timed and untimed work alike)
@@ -67,10 +65,9 @@ def _precision_pct(measurement: Measurement) -> float:
 
 def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy, *, pairing: Pairing | None = None,
                probe: Callable[[], float] | None = None, seed: int = 0, subject: str | None = None,
-               clock: Callable[[], float] = time.perf_counter, earlier: Measurement | None = None) -> Measurement:
-    """Take rounds until `policy` says stop; returns the Measurement of the kept rounds (this pass's only).
-    `probe` (the machine-state probe) is read before each round or pair; `earlier` is the row's rounds from
-    its earlier passes, which count towards its interval."""
+               clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    """Take rounds until `policy` says stop; returns the Measurement of the kept rounds. `probe` (the
+    machine-state probe) is read before each round or pair."""
     order = random.Random(seed)
     rates: list[float] = []
     yardstick: list[float] = []
@@ -97,8 +94,8 @@ def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy,
             if state is not None:
                 states.append(state)
         if len(rates) >= policy.min_rounds:
-            current = _so_far(metric, rates, yardstick, pairing, earlier)
-            if current.rounds >= INTERVAL_ROUNDS and _precision_pct(current) <= policy.target_pct:
+            current = Measurement(metric, tuple(rates), pairing.name if pairing else None, tuple(yardstick))
+            if _precision_pct(current) <= policy.target_pct:
                 stop_reason = f"{CONVERGED}: ±{_precision_pct(current):.1f}% after {len(rates)} rounds"
                 break
         if clock() - start >= policy.max_seconds and rates:
@@ -110,10 +107,3 @@ def run_rounds(metric: str, run_round: Callable[[], Timed], policy: RoundPolicy,
         stop_reason = f"{stop_reason}; every round throttled, kept anyway"
     return Measurement(metric, tuple(rates), pairing.name if pairing and yardstick else None, tuple(yardstick),
                        tuple(excluded), stop_reason, subject, tuple(states))
-
-
-def _so_far(metric: str, rates: list[float], yardstick: list[float], pairing: Pairing | None,
-            earlier: Measurement | None) -> Measurement:
-    """The row's kept rounds so far, its earlier passes' included."""
-    current = Measurement(metric, tuple(rates), pairing.name if pairing else None, tuple(yardstick))
-    return current if earlier is None else earlier.then(current)
