@@ -27,7 +27,7 @@ from mnist_core.measure.stats import CONFIDENCE, Z_AT_CONFIDENCE, Interval, pseu
 FASTER, SLOWER, SAME, INCONCLUSIVE = "faster", "slower", "same", "inconclusive"
 # The smallest change that matters, unless a caller says otherwise: for settings within a run and for
 # regressions between runs alike. tests/test_calibration.py shows the regression gate keeps false alarms under
-# 1% with it between back-to-back sessions on the 2-core VM (not between sessions hours apart: 3.5%).
+# 1% with it between back-to-back sessions on the 2-core VM (not between sessions hours apart: 2.0%).
 DEFAULT_THRESHOLD_PCT = 5.0
 VERDICTS = (SLOWER, FASTER, SAME, INCONCLUSIVE)
 PAIRED, UNPAIRED, COMBINED, POOLED = "paired", "unpaired", "combined", "pooled"
