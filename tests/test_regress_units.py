@@ -260,31 +260,6 @@ def test_a_row_with_no_state_in_common_is_allowed_what_the_state_did_to_its_pipe
     assert strong.status == INCONCLUSIVE and "widened 1.67x" in strong.note
 
 
-def test_what_the_state_did_to_loading_in_workers_is_not_held_against_loading_in_process():
-    """The same 20% drop across states, with a 2-worker row of the same batch size that the state moved by 40% and
-    a 0-worker sibling it moved by 3%: the 0-worker row is allowed 1.03x (workers that compete for the cores are
-    another pipeline) and is called slower; the 2-worker row stays inconclusive."""
-    def run(slowed, states):
-        rows = [config_row(batch_size=64 * (index + 1), rounds=FAST * 4, state_probe_rounds=[FAST_STATE] * 24)
-                for index in range(6)]
-        both = [FAST_STATE] * 12 + [SLOW_STATE] * 12
-        rows += [config_row(batch_size=32, num_workers=workers, state_probe_rounds=both,
-                            rounds=FAST * 2 + [value * ratio for value in FAST * 2]) for workers, ratio in ((0, 0.97), (2, 0.6))]
-        rows += [config_row(batch_size=4096, num_workers=workers, rounds=slowed, state_probe_rounds=states)
-                 for workers in (0, 2)]
-        return make_run(*rows)
-
-    comparison = compare_runs(run(FAST * 4, [FAST_STATE] * 24), run([value * 0.8 for value in FAST * 4],
-                                                                     [SLOW_STATE] * 24))
-    in_process, in_workers = _row_w(comparison, 0), _row_w(comparison, 2)
-    assert in_process.status == SLOWER and "widened 1.03x" in in_process.note
-    assert in_workers.status == INCONCLUSIVE and "widened 1.67x" in in_workers.note
-
-
-def _row_w(comparison, workers):
-    return next(row for row in comparison.rows if row.id.endswith(f"bs4096-w{workers}"))
-
-
 def test_state_by_state_changes_are_pooled_when_they_agree_and_enveloped_when_not():
     """-20% measured precisely in one state and loosely in the other is one -20% change; strata that disagree
     (-20% and +20%) are not averaged into "no change": the verdict must hold in each."""

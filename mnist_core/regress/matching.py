@@ -9,9 +9,8 @@ verdict must hold for each of them (their envelope).
 A row with no state in common (all its rounds fast in one run and slow in the other) is compared across states
 with its interval widened, in full, by the most the state could have moved it: the largest fast-vs-slow ratio
 measured in these two runs on any row of its pipeline (state_factors), or MAX_STATE_FACTOR when none of them
-was measured in both states. A DataLoader that loads in this process hardly feels the state (1.00-1.06 on the
-2-vCPU VM), so a 20% slowdown is still seen there; one whose workers compete with it for the cores moved up to
-1.2x; a compute-bound one can move 1.5x, so only a far larger change is.
+was measured in both states. A DataLoader-bound pipeline hardly feels the state (1.00-1.06 on the 2-vCPU VM),
+so a 20% slowdown is still seen there; a compute-bound one can move 1.5x, so only a far larger change is.
 
 Runs without probe readings fall back to the rows' own levels (Measurement.levels): a row that ran at two
 levels is compared level with level, and a run that held one level with each of the other's, since it may have
@@ -80,14 +79,10 @@ def machine_states(baseline: Run, current: Run) -> States | None:
 
 
 def pipeline(row: Row) -> tuple:
-    """What decides how a machine state moves a row: its kind, device, model, loader, and whether the loading
-    runs in worker processes (they compete with the training step for the cores), not its batch size: a
-    DataLoader-bound pipeline is bound by its loader at every batch size. On the 2-vCPU VM the state moved
-    DataLoader rows with 0 workers by 1.00-1.06x and rows with 2 workers by up to 1.2x."""
+    """What decides how a machine state moves a row: its kind, device, model and loader (not its batch size or
+    workers: a DataLoader-bound pipeline is bound by its loader at every batch size)."""
     config = getattr(row, "config", None)
-    if config is None:
-        return (row.kind, group_of(row))
-    return (row.kind, group_of(row), config.model, config.hidden_width, config.loader, config.num_workers > 0)
+    return (row.kind, group_of(row)) + (() if config is None else (config.model, config.hidden_width, config.loader))
 
 
 def state_factors(runs: tuple[Run, ...], states: States | None) -> dict[tuple, float]:
