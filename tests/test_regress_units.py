@@ -260,6 +260,20 @@ def test_a_row_with_no_state_in_common_is_allowed_what_the_state_did_to_its_pipe
     assert strong.status == INCONCLUSIVE and "widened 1.67x" in strong.note
 
 
+def test_two_dipped_probe_readings_are_not_a_measured_state():
+    """A row of the pipeline ran at full speed through two probe readings that dipped into the slow range: too
+    few rounds to say what the slow state does to the pipeline (MIN_STATE_ROUNDS), so an unchanged row measured
+    fast in the baseline and slow in the current run, a third lower, is not called slower (with two such
+    readings counted, the factor was 1.00 and a back-to-back A/A pair got four false 'slower')."""
+    def run(rounds, states):
+        sibling = config_row(batch_size=32, rounds=FAST * 2, state_probe_rounds=[FAST_STATE] * 10 + [SLOW_STATE] * 2)
+        return make_run(*[bench["extra_info"] for bench in _in_states([(rounds, states)]).data["benchmarks"]], sibling)
+
+    row = _row(compare_runs(run(FAST * 4, [FAST_STATE] * 24), run([value * 0.67 for value in FAST * 4],
+                                                                   [SLOW_STATE] * 24)))
+    assert row.status == INCONCLUSIVE and "no row of its pipeline in both" in row.note
+
+
 def test_state_by_state_changes_are_pooled_when_they_agree_and_enveloped_when_not():
     """-20% measured precisely in one state and loosely in the other is one -20% change; strata that disagree
     (-20% and +20%) are not averaged into "no change": the verdict must hold in each."""

@@ -30,8 +30,10 @@ from mnist_core.runs.runfile import Run
 
 MIN_STATE_ROUNDS = 4  # rounds in one machine state, in each run, for a state's comparison (an exact 95% interval)
 # Rounds in each state, within one run, for a row's fast-vs-slow ratio to count towards its pipeline's state
-# factor: a point estimate, and the largest over the pipeline's rows and both runs is taken.
-STATE_FACTOR_ROUNDS = 2
+# factor (a point estimate; the largest over the pipeline's rows and both runs is taken). Two were too few: two
+# probe readings that dipped while the row ran at full speed made the resident MLP's factor 1.00 instead of about
+# 1.5, and a back-to-back A/A pair then called all four resident MLP rows slower (results/.../aa/default-4).
+STATE_FACTOR_ROUNDS = MIN_STATE_ROUNDS
 # The most a machine state can move a row's speed, either way, when nothing in the two runs measured it. On the
 # 2-vCPU VM the states moved rows by up to 1.53x (the resident MLP at batch 512: 295k vs 452k samples/s); 2
 # leaves a margin.
