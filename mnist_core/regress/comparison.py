@@ -43,7 +43,7 @@ STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
 # Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 2.0% of unchanged
-# rows got a verdict between sessions three to seven hours apart, against 0.05% back to back
+# rows got a verdict between sessions from different back-to-back pairs, against 0.5% within a pair
 # (tests/test_calibration.py).
 BACK_TO_BACK_H = 1.0
 MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
