@@ -1,18 +1,18 @@
 """The regression gate, calibrated: false alarms and power from synthetic sessions resampled from real ones.
 
 Each profile has A/A pairs committed under results/: two unchanged sessions on the 2-core machine, one after the
-other (default has four pairs, from 08:24 to 16:02 UTC on one day). A synthetic comparison redraws every row's rounds from a pair,
-always across it: for each row, one real session gives the baseline's rounds and the other the current run's,
-which is which drawn at random per row, each taking the row's number of consecutive rounds from a random place
-in that session's rounds of the row (read in a circle), with the yardstick round and the machine-state probe
-reading that were beside each. So every row comparison is between two real sessions, with what the machine
+other (default has four pairs, from 08:24 to 16:02 UTC on one day). A synthetic comparison redraws every row's
+rounds from a pair, always across it: for each row, one real session gives the baseline's rounds and the other the
+current run's, which is which drawn at random per row, each taking the row's number of consecutive rounds from a
+random place in that session's rounds of the row (read in a circle), with the yardstick round and the machine-state
+probe reading that were beside each. So every row comparison is between two real sessions, with what the machine
 really did: their noise, their drift, a row's level in each session (two sessions can differ by a fifth on a row
-whose speed flips, with no sign of it in the row's own rounds within either), and its jumps within one.
-Two synthetic back-to-back sessions compared must give a verdict (faster or slower) in at most 1% of row
-comparisons, for quick and default; a training row slowed by 20% is called slower in 60% or more of trials at
-default, every training row slowed in turn (90% is the aim, not reached). Sessions hours apart (from different
-committed pairs) are the harder case, measured and marked as not met. The draws use a fixed seed; the rates measured with it, and with
-other seeds, are stated beside each limit.
+whose speed flips, with no sign of it in the row's own rounds within either), and its jumps within one. Two
+synthetic back-to-back sessions compared must give a verdict (faster or slower) in at most 1% of row comparisons,
+for quick and default; a training row slowed by 20% is called slower in 60% or more of trials at default, every
+training row slowed in turn (90% is the aim, not reached). Sessions hours apart (from different committed pairs)
+are the harder case, measured and marked as not met. The draws use a fixed seed; the rates measured with it, and
+with other seeds, are stated beside each limit.
 """
 
 from __future__ import annotations
