@@ -88,10 +88,9 @@ def _terminate_as_interrupt(session: BenchSession):
         # wherever this process is (in here, or in pytest reporting the interrupt) and what it lands on is
         # lost. Mark the session, then stop hearing of the workers' deaths: the loader's own shutdown still
         # finds them.
-        session.interrupted = True
+        session.interrupt(f"interrupted by {signal.Signals(signum).name}")
         if hasattr(signal, "SIGCHLD"):
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        session.interrupt(f"interrupted by {signal.Signals(signum).name}")
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C acts at once
         raise KeyboardInterrupt(f"signal {signum}")

@@ -47,10 +47,10 @@ MATRICES = {
 }
 PARAM_KINDS = {**{fixture: kind for fixture, (kind, _) in MATRICES.items()}, "transfer_case": "transfer"}
 BUDGETED = ("train_spec", "loader_spec", "overhead_spec", "transfer_case")  # rows whose rounds share the budget
-# pytest-benchmark's table, narrowed by default to what this suite's rows are about
 # torch's error for a DataLoader worker that died of SIGTERM or SIGINT: the signal meant for the whole process
 # group (`timeout`, a terminal's Ctrl-C) reached the workers, whatever became of it in this process.
 WORKER_SIGNALLED = re.compile(r"DataLoader worker \(pid \d+\) is killed by signal: (Terminated|Interrupt)")
+# pytest-benchmark's table, narrowed by default to what this suite's rows are about
 COLUMNS = ["median", "iqr", "rounds"]
 PYTEST_BENCHMARK_COLUMNS = ["min", "max", "mean", "stddev", "median", "iqr", "outliers", "ops", "rounds", "iterations"]
 NO_ACCURACY_TARGET = ("the synthetic set is not a learning task: time to accuracy needs MNIST or Fashion-MNIST "
