@@ -8,10 +8,11 @@ random place in that session's rounds of the row (read in a circle), with the ya
 probe reading that were beside each. So every row comparison is between two real sessions, with what the machine
 really did: their noise, their drift, a row's level in each session (two sessions can differ by a fifth on a row
 whose speed flips, with no sign of it in the row's own rounds within either), and its jumps within one. Two
-synthetic back-to-back sessions compared must give a verdict (faster or slower) in at most 1% of row comparisons,
-for quick and default; a training row slowed by 20% is called slower in 60% or more of trials at default, every
-training row slowed in turn (90% is the aim, not reached). Sessions hours apart (from different committed pairs)
-are the harder case, measured and marked as not met. The draws use a fixed seed; the rates measured with it, and
+synthetic back-to-back sessions compared must give no row a verdict (faster or slower) in at least 99% of
+comparisons, for quick and default; a training row slowed by 20% is called slower in 45% or more of trials at
+default, every training row slowed in turn (90% is the aim, not reached). Sessions hours apart (from different
+committed pairs) are the harder case: at most 1% of their rows get a verdict, but a comparison of ~20 rows often
+has one (measured, and marked as not met). The draws use a fixed seed; the rates measured with it, and
 with other seeds, are stated beside each limit.
 """
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import astuple, dataclass
+from functools import reduce
 from pathlib import Path
 from statistics import median
 
@@ -105,67 +108,104 @@ class Sessions:
         return compare_runs(before, after).rows
 
 
-def rates(sessions: Sessions, slowed: bool, seed: int = SEED, share: float = 1.0) -> tuple[int, int, int, int]:
-    """(unchanged row comparisons with a verdict, unchanged row comparisons, trials where the slowed row was
-    slower, trials), over `share` of TRIALS (or of TRIALS_PER_ROW per training row)."""
+@dataclass
+class Tally:
+    """What synthetic comparisons gave: unchanged rows with a verdict among those compared, comparisons in which
+    any unchanged row got one, and how often the slowed row (if any) was called slower."""
+
+    rows_with_verdict: int = 0
+    rows: int = 0
+    comparisons_with_verdict: int = 0
+    comparisons: int = 0
+    detected: int = 0
+
+    def add(self, other: "Tally") -> "Tally":
+        return Tally(*(mine + theirs for mine, theirs in zip(astuple(self), astuple(other))))
+
+    @property
+    def row_rate(self) -> float:
+        return self.rows_with_verdict / self.rows
+
+    @property
+    def comparison_rate(self) -> float:
+        return self.comparisons_with_verdict / self.comparisons
+
+    @property
+    def detection(self) -> float:
+        return self.detected / self.comparisons
+
+
+def tally(sessions: Sessions, slowed: bool, seed: int = SEED, share: float = 1.0) -> Tally:
+    """Synthetic comparisons over `share` of TRIALS (or of TRIALS_PER_ROW per training row, each slowed in turn)."""
     rng = random.Random(seed)
     per_row = round(TRIALS_PER_ROW * share)
     targets = [target for target in sessions.train_rows for _ in range(per_row)] if slowed else \
         [None] * round(TRIALS * share)
-    verdicts = comparisons = detected = 0
+    result = Tally()
     for target in targets:
+        verdicts = 0
         for row in sessions.compared(rng, target):
             if row.id == target:
-                detected += row.status == SLOWER
+                result.detected += row.status == SLOWER
             else:
-                comparisons += 1
+                result.rows += 1
                 verdicts += row.status in (SLOWER, FASTER)
-    return verdicts, comparisons, detected, len(targets)
+        result.rows_with_verdict += verdicts
+        result.comparisons_with_verdict += verdicts > 0
+        result.comparisons += 1
+    return result
 
 
-def back_to_back(profile: str, slowed: bool, seed: int = SEED) -> tuple[float, float]:
-    """(false-alarm rate, detection rate) over the committed pairs, each row's two sessions from one pair."""
+def back_to_back(profile: str, slowed: bool, seed: int = SEED) -> Tally:
+    """Each row's two sessions from one committed pair, over all the profile's pairs."""
     pairs = committed_pairs(profile)
-    totals = [rates(Sessions(pair), slowed, seed, 1 / len(pairs)) for pair in pairs]
-    verdicts, comparisons, detected, trials = (sum(column) for column in zip(*totals))
-    return verdicts / comparisons, detected / trials if trials else 0.0
+    return reduce(Tally.add, (tally(Sessions(pair), slowed, seed, 1 / len(pairs)) for pair in pairs))
 
 
-def hours_apart(profile: str, slowed: bool, seed: int = SEED) -> tuple[float, float]:
-    """(false-alarm rate, detection rate) with each row's two sessions from different pairs, hours apart."""
+def hours_apart(profile: str, slowed: bool, seed: int = SEED) -> Tally:
+    """Each row's two sessions from different committed pairs, half an hour to hours apart."""
     pairs = committed_pairs(profile)
     sessions = Sessions([path for pair in pairs for path in pair], [index for index, pair in enumerate(pairs)
                                                                      for _ in pair])
-    verdicts, comparisons, detected, trials = rates(sessions, slowed, seed)
-    return verdicts / comparisons, detected / trials if trials else 0.0
+    return tally(sessions, slowed, seed)
 
 
 @pytest.mark.parametrize("profile", ["quick", "default"])
 def test_unchanged_back_to_back_sessions_give_no_verdict(profile):
-    """At most 1% of row comparisons between unchanged back-to-back sessions get a verdict (measured: quick
-    0.00%, default 0.49%; with seeds 1-2: 0.00% and 0.44-0.47%). Without the state allowance (regress/matching.py)
-    the same draws give 12.5% and 8.6%, so the test can fail."""
-    false_alarms, _ = back_to_back(profile, slowed=False)
-    assert false_alarms <= 0.01, f"{false_alarms:.2%} of unchanged rows got a verdict"
+    """At most 1% of comparisons between unchanged back-to-back sessions give any row a verdict, at the default
+    threshold (10%). Measured: quick 0 of 300, default 0 of 300 (seeds 1-2: 2 of 300); of their rows, 0.00% and
+    0.00% (0.03%). At --threshold 5 a default comparison gets a verdict in 9.7% of draws (0.49% of rows), which is
+    why the gate's default is 10%. Without the state allowance (regress/matching.py) the same draws give a
+    verdict in 100% and 39.3% of comparisons, so the test can fail."""
+    unchanged = back_to_back(profile, slowed=False)
+    assert unchanged.comparison_rate <= 0.01, (
+        f"{unchanged.comparison_rate:.1%} of comparisons ({unchanged.row_rate:.2%} of rows) got a verdict")
 
 
 def test_a_twenty_percent_slowdown_is_found_back_to_back():
-    """Each training row slowed by 20% in turn is called slower in 64.7% of trials (62.5-65.3% with seeds 1-2),
-    short of the 90% aimed for: 87.9% with the first default pair, 68.0%, 65.3% and 39.3% with the others. Rows
-    caught wholly in different machine states in the two sessions are widened by what the state did to their
-    pipeline (1.5x for the resident MLP), or 2x when no row of it ran 4 rounds or more in each state; in the
-    fourth pair most rows were. The limit guards what is reached. The other rows keep their false-alarm rate
-    (measured: 0.38%)."""
-    false_alarms, power = back_to_back("default", slowed=True)
-    assert power >= 0.60, f"found in {power:.1%} of trials"
-    assert false_alarms <= 0.01
+    """Each training row slowed by 20% in turn is called slower in 47.8% of trials (46.9-48.6% with seeds 1-2),
+    far short of the 90% aimed for: 75.7% with the first default pair, 34.7%, 52.7% and 30.0% with the others
+    (64.7% at --threshold 5, at the cost of the false alarms above). Rows caught wholly in different machine
+    states in the two sessions are widened by what the state did to their pipeline (1.5x for the resident MLP),
+    or 2x when no row of it ran 4 rounds or more in each state, and a 20% change then stays inconclusive. The limit
+    guards what is reached. The other rows keep their false-alarm rate (measured: 0.01%)."""
+    slowed = back_to_back("default", slowed=True)
+    assert slowed.detection >= 0.45, f"found in {slowed.detection:.1%} of trials"
+    assert slowed.row_rate <= 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="sessions hours apart on the 2-core VM: 1.98% of unchanged rows get a verdict; "
-                                       "rows move by up to a fifth between such sessions with no sign in the state probe")
+def test_unchanged_rows_hours_apart_rarely_get_a_verdict():
+    """Each row's two sessions drawn from different pairs, half an hour to eight hours apart: at most 1% of rows
+    get a verdict (measured: 0.93%; 0.60-0.86% with seeds 1-2; 1.98% at --threshold 5)."""
+    unchanged = hours_apart("default", slowed=False)
+    assert unchanged.row_rate <= 0.01, f"{unchanged.row_rate:.2%} of unchanged rows got a verdict"
+
+
+@pytest.mark.xfail(strict=True, reason="sessions hours apart on the 2-core VM: 13.7% of comparisons give a row a "
+                                       "verdict; rows move by up to a fifth between such sessions with no sign in "
+                                       "the state probe")
 def test_unchanged_sessions_hours_apart_give_no_verdict():
-    """The same limit for each row's two sessions drawn from different pairs, half an hour to eight hours apart
-    (measured: 1.98%; 1.58-1.75% with seeds 1-2). Not met: compare back-to-back sessions (the README says how).
-    Strict, so the day the gate meets it this test says so."""
-    false_alarms, _ = hours_apart("default", slowed=False)
-    assert false_alarms <= 0.01, f"{false_alarms:.2%} of unchanged rows got a verdict"
+    """The per-comparison limit for sessions hours apart (measured: 13.7%; 11.3-15.0% with seeds 1-2). Not met:
+    compare back-to-back sessions (the README says how). Strict, so the day the gate meets it this test says so."""
+    unchanged = hours_apart("default", slowed=False)
+    assert unchanged.comparison_rate <= 0.01, f"{unchanged.comparison_rate:.1%} of comparisons got a verdict"

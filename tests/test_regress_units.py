@@ -10,9 +10,9 @@ import pytest
 
 from mnist_core.core.config import KEY_FIELDS, BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
-from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
-from mnist_core.regress.comparison import MISSING, NEW, compare_runs
+from mnist_core.regress.comparison import MISSING, NEW, REGRESSION_THRESHOLD_PCT, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
 from mnist_core.regress.matching import MAX_STATE_FACTOR, Matched
 from mnist_core.regress.render import comparison_lines
@@ -114,6 +114,21 @@ def test_threshold_is_a_parameter():
     assert {row.status for row in comparison.rows} == {SAME}
     with pytest.raises(ValueError):
         compare_runs(make_run(config_row()), make_run(config_row()), 100)
+
+
+def test_between_runs_the_default_threshold_is_the_regression_gates(tmp_path, capsys):
+    """A steady row 7% slower: within REGRESSION_THRESHOLD_PCT (10%) between runs, so `compare` passes by default;
+    --threshold 5 (the settings' threshold within a run) calls it slower."""
+    assert REGRESSION_THRESHOLD_PCT == 10 and SETTINGS_THRESHOLD_PCT == 5
+    sizes = (32, 64, 256, 512, 1024)
+    others = steady(*[config_row(batch_size=size) for size in sizes])
+    base = write_json_atomic(tmp_path / "base.json", make_data(*steady(config_row()), *others))
+    seven_pct = steady(config_row(rounds=[value * 0.93 for value in FAST]))
+    slow = write_json_atomic(tmp_path / "slow.json", make_data(*seven_pct, *others))
+    code, out, _ = run_cli(capsys, "compare", str(base), str(slow))
+    assert code == 0 and "threshold ±10%" in out
+    code, out, _ = run_cli(capsys, "compare", str(base), str(slow), "--threshold", "5")
+    assert code == 1 and "REGRESSION: 1 slower by more than 5%" in out
 
 
 def test_a_shift_of_every_row_is_the_machine_not_a_regression():

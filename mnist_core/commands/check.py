@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT
 from mnist_core.regress.baselines import find_baseline, load_baseline
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.render import rule_lines, rules_table
@@ -37,8 +38,8 @@ def run(args) -> int:
     console.print(f"baseline: {baseline_path}\ncurrent:  {run_path}", markup=False, highlight=False)
     print_comparison(console, comparison, "mnist-bench check")
 
-    results = check_rules(current, args.threshold)
-    console.print(rules_table(results, args.threshold))
+    results = check_rules(current)  # within the run: the settings' threshold, as the report uses
+    console.print(rules_table(results, SETTINGS_THRESHOLD_PCT))
     for line in rule_lines(results):
         console.print(line, markup=False, highlight=False)
     broken = violated(results)

@@ -6,7 +6,7 @@ import argparse
 
 from rich.console import Console
 
-from mnist_core.regress.comparison import DEFAULT_THRESHOLD_PCT, Comparison, compare_runs
+from mnist_core.regress.comparison import REGRESSION_THRESHOLD_PCT, Comparison, compare_runs
 from mnist_core.regress.render import comparison_lines, comparison_table
 from mnist_core.runs.runfile import read_run
 from mnist_core.commands.output import command_console
@@ -25,9 +25,11 @@ def threshold(text: str) -> float:
 
 
 def add_threshold_options(parser) -> None:
-    parser.add_argument("--threshold", type=threshold, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
-                        help="smallest change in samples/s (GB/s for copies) that counts, in percent: a row is "
-                             "slower or faster only when its whole 95%% interval lies beyond it (default: %(default)g)")
+    parser.add_argument("--threshold", type=threshold, default=REGRESSION_THRESHOLD_PCT, metavar="PCT",
+                        help="smallest change between the two runs in samples/s (GB/s for copies) that counts, in "
+                             "percent: a row is slower or faster only when its whole 95%% interval lies beyond it "
+                             "(default: %(default)g; 5 finds smaller slowdowns but, on a noisy machine, gives "
+                             "unchanged runs a verdict more often)")
     parser.add_argument("--allow-hardware-mismatch", action="store_true",
                         help="compare runs whose hardware keys differ (GPU, driver, CUDA, torch, CPU, cores, "
                              "dataset) instead of refusing; runs of different profiles are never compared (default: off)")

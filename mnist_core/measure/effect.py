@@ -25,10 +25,10 @@ from math import exp, log, sqrt
 from mnist_core.measure.stats import CONFIDENCE, Z_AT_CONFIDENCE, Interval, pseudo_median_interval, shift_interval
 
 FASTER, SLOWER, SAME, INCONCLUSIVE = "faster", "slower", "same", "inconclusive"
-# The smallest change that matters, unless a caller says otherwise: for settings within a run and for
-# regressions between runs alike. tests/test_calibration.py shows the regression gate keeps false alarms under
-# 1% with it between back-to-back sessions on the 2-core VM (not between sessions hours apart: 2.0%).
-DEFAULT_THRESHOLD_PCT = 5.0
+# The smallest change that matters, unless a caller says otherwise, for settings compared within a run (rounds
+# paired with the reference's, so a slow minute hits both). Between runs, where whole sessions differ, the
+# regression gate has its own: regress/comparison.py's REGRESSION_THRESHOLD_PCT.
+SETTINGS_THRESHOLD_PCT = 5.0
 VERDICTS = (SLOWER, FASTER, SAME, INCONCLUSIVE)
 PAIRED, UNPAIRED, COMBINED, POOLED = "paired", "unpaired", "combined", "pooled"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_core.measure.effect import DEFAULT_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Verdict, compare
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Verdict, compare
 from mnist_core.measure.measurement import relative
 from mnist_core.runs.rows import ThroughputRow, TransferRow
 from mnist_core.runs.runfile import Run
@@ -105,7 +105,7 @@ def _workers_pairs(rows: list) -> tuple[list, str]:
 FINDERS = {"pinned-nb": _pinned_pairs, "resident": _resident_pairs, "workers": _workers_pairs}
 
 
-def check_rules(run: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> list[RuleResult]:
+def check_rules(run: Run, threshold_pct: float = SETTINGS_THRESHOLD_PCT) -> list[RuleResult]:
     """Every rule on one run, in RULES order."""
     rows = list(run.rows)
     results = []

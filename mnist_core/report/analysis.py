@@ -1,8 +1,8 @@
 """The report's answers as data: every "faster", "best" and "× the CPU" it states, with its interval and its
 verdict from the one comparison engine (measure/effect.py). Pure functions of one run's rows.
 
-Settings and pipelines are judged against DEFAULT_THRESHOLD_PCT (measure/effect.py): a difference smaller than that is not
-worth changing a setting for, so a row is "faster" only when its whole 95% interval lies above +5%.
+Settings and pipelines are judged against SETTINGS_THRESHOLD_PCT (measure/effect.py): a difference smaller than that
+is not worth changing a setting for, so a row is "faster" only when its whole 95% interval lies above +5%.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnist_core.core.config import BenchConfig
-from mnist_core.measure.effect import (DEFAULT_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SLOWER, Effect, Verdict,
+from mnist_core.measure.effect import (SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SLOWER, Effect, Verdict,
                                        combined, compare)
 from mnist_core.measure.measurement import relative
 from mnist_core.runs.rows import AccuracyRow, ThroughputRow, TransferRow
@@ -43,7 +43,7 @@ def setting_label(config: BenchConfig, *, with_batch: bool = False) -> str:
 
 @dataclass(frozen=True)
 class Judged:
-    """A row against another, with the verdict at DEFAULT_THRESHOLD_PCT."""
+    """A row against another, with the verdict at SETTINGS_THRESHOLD_PCT."""
 
     row: ThroughputRow
     against: ThroughputRow
@@ -54,7 +54,7 @@ class Judged:
         return self.verdict.effect
 
 
-def judge(row: ThroughputRow, against: ThroughputRow, threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> Judged:
+def judge(row: ThroughputRow, against: ThroughputRow, threshold_pct: float = SETTINGS_THRESHOLD_PCT) -> Judged:
     return Judged(row, against, compare(relative(row.measurement, against.measurement), threshold_pct))
 
 
@@ -82,7 +82,7 @@ def vs_tutorial(run: Run, row: ThroughputRow) -> Verdict | None:
     if tutorial is not None:
         return judge(row, tutorial).verdict
     effect = row.measurement.vs_yardstick() if row.kind == "train" else None
-    return compare(effect, DEFAULT_THRESHOLD_PCT) if effect is not None else None
+    return compare(effect, SETTINGS_THRESHOLD_PCT) if effect is not None else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def gpu_vs_cpu(run: Run) -> list[GpuVsCpu]:
     if gpu_ref is None or cpu_ref is None:
         return []
     at_tutorial = relative(gpu_ref.measurement, cpu_ref.measurement)
-    out = [GpuVsCpu("tutorial setting", gpu_ref, cpu_ref, compare(at_tutorial, DEFAULT_THRESHOLD_PCT))]
+    out = [GpuVsCpu("tutorial setting", gpu_ref, cpu_ref, compare(at_tutorial, SETTINGS_THRESHOLD_PCT))]
     gpu, cpu = device_answer(run, "cuda"), device_answer(run, "cpu")
     if gpu.fastest is not None and cpu.fastest is not None:
         parts = [at_tutorial]
@@ -153,7 +153,7 @@ def gpu_vs_cpu(run: Run) -> list[GpuVsCpu]:
         if cpu.fastest is not cpu_ref:
             parts.append(relative(cpu.fastest.measurement, cpu_ref.measurement).inverse())
         effect = parts[0] if len(parts) == 1 else combined(*parts)
-        out.append(GpuVsCpu("each device's fastest", gpu.fastest, cpu.fastest, compare(effect, DEFAULT_THRESHOLD_PCT)))
+        out.append(GpuVsCpu("each device's fastest", gpu.fastest, cpu.fastest, compare(effect, SETTINGS_THRESHOLD_PCT)))
     return out
 
 

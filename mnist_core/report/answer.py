@@ -4,7 +4,7 @@ tutorial's setting is from the fastest path, and what to rerun when the evidence
 
 from __future__ import annotations
 
-from mnist_core.measure.effect import DEFAULT_THRESHOLD_PCT, FASTER, SAME, SLOWER, Verdict
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, SAME, SLOWER, Verdict
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, device_answer, devices,
                                         gpu_vs_cpu, setting_label, train_rows)
 from mnist_core.report.formatting import duration, rate, times
@@ -68,7 +68,7 @@ def _setting_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
     if judged.verdict.label == FASTER:
         return (f"DataLoader on the {where} at batch {TUTORIAL_BATCH}: use {name}: {effect} vs the tutorial's "
                 f"setting{ties}."), [judged.verdict]
-    why = "within ±{:g}%".format(DEFAULT_THRESHOLD_PCT) if judged.verdict.label == SAME else "inconclusive"
+    why = "within ±{:g}%".format(SETTINGS_THRESHOLD_PCT) if judged.verdict.label == SAME else "inconclusive"
     return (f"DataLoader on the {where} at batch {TUTORIAL_BATCH}: no reliable difference from the tutorial's setting "
             f"(best measured: {name}, {effect}, {why}): keep it."), [judged.verdict]
 
@@ -118,7 +118,7 @@ def answer_lines(run: Run) -> list[str]:
     if undecided:
         verb = "is" if len(undecided) == 1 else "are"
         lines.append(f"{len(undecided)} of these comparisons {verb} inconclusive (the interval overlaps ±"
-                     f"{DEFAULT_THRESHOLD_PCT:g}%): {RERUN}.")
+                     f"{SETTINGS_THRESHOLD_PCT:g}%): {RERUN}.")
     if not run.complete:
         lines.append(f"PARTIAL run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")
     return lines

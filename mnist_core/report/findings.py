@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_core.measure.effect import DEFAULT_THRESHOLD_PCT, FASTER, SAME, SLOWER
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, SAME, SLOWER
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, accuracy_rows, copy_rows,
                                         devices, judge, setting_label, train_rows, tutorial_row)
 from mnist_core.report.formatting import duration, size, times
@@ -97,7 +97,8 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
             detail = "; ".join(f"{judged.verdict.why} at batch {batch}" for batch, judged in per_batch)
             where = DEVICE_NAME[device]
             if labels == {SAME}:
-                text, priority = f"On the {where}, {change} makes no difference beyond ±{DEFAULT_THRESHOLD_PCT:g}% ({detail}).", 40
+                text, priority = (f"On the {where}, {change} makes no difference beyond "
+                                  f"±{SETTINGS_THRESHOLD_PCT:g}% ({detail}).", 40)
             elif len(labels) > 1 and labels & {FASTER, SLOWER}:
                 text, priority = f"On the {where}, what {change} does depends on the batch size: {detail}.", 70
             elif labels <= {FASTER, SLOWER}:

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from mnist_core.measure.effect import DEFAULT_THRESHOLD_PCT
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT
 from mnist_core.report.formatting import rate, size
 
 DPI = 110
@@ -110,7 +110,7 @@ def settings_figure(settings: pd.DataFrame) -> Figure | None:
         labels = list(dict.fromkeys(group.sort_values("reference", ascending=False)["setting"]))
         for column, batch in enumerate(batches):
             axis = axes[line][column]
-            axis.axvspan(-DEFAULT_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT, color="#f0f0f0", zorder=0)
+            axis.axvspan(-SETTINGS_THRESHOLD_PCT, SETTINGS_THRESHOLD_PCT, color="#f0f0f0", zorder=0)
             axis.axvline(0, color="#636363", linewidth=1, zorder=1)
             cells = group[group["batch_size"] == batch]
             for _, row in cells.iterrows():
@@ -139,8 +139,8 @@ def settings_figure(settings: pd.DataFrame) -> Figure | None:
     legend.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#e6550d",
                          markeredgewidth=2, label="the tutorial's setting (0 by definition)"))
     figure.legend(handles=legend, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
-    figure.suptitle(f"DataLoader settings vs the tutorial's (bars: 95% interval; grey band: ±{DEFAULT_THRESHOLD_PCT:g}%, "
-                    "no reliable difference; ★ best)", fontsize=11)
+    figure.suptitle("DataLoader settings vs the tutorial's (bars: 95% interval; grey band: "
+                    f"±{SETTINGS_THRESHOLD_PCT:g}%, no reliable difference; ★ best)", fontsize=11)
     return figure
 
 

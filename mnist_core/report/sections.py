@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mnist_core.measure.effect import DEFAULT_THRESHOLD_PCT
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT
 from mnist_core.report.answer import answer_lines
 from mnist_core.report.findings import all_findings
 from mnist_core.report.formatting import when
@@ -53,7 +53,7 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
         "Every DataLoader setting of the tutorial's MLP against the tutorial's setting (batch 128, 2 workers, "
         "pinned, non_blocking; on the CPU pinning and non_blocking cannot act). Each cell: the change in "
         f"samples/s with its 95% interval and the verdict: faster or slower only when the whole interval lies "
-        f"beyond ±{DEFAULT_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise.",),
+        f"beyond ±{SETTINGS_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise.",),
         _table("settings", "Δ samples/s vs the tutorial's setting, by batch size", tables["settings"], several,
                pivot=(("machine", "device", "setting"), "batch_size", "delta_pct"), collapsed=False),
         _figure(figures, SETTINGS_PNG, "Each setting vs the tutorial's, with 95% intervals, per device and batch size")))
