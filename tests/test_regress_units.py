@@ -12,7 +12,7 @@ from mnist_core.core.config import KEY_FIELDS, BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
-from mnist_core.regress.comparison import MISSING, NEW, REGRESSION_THRESHOLD_PCT, compare_runs
+from mnist_core.regress.comparison import ALL_KINDS, MISSING, NEW, REGRESSION_THRESHOLD_PCT, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
 from mnist_core.regress.matching import MAX_STATE_FACTOR, Matched
 from mnist_core.regress.render import comparison_lines
@@ -174,6 +174,28 @@ def test_rows_that_scatter_between_runs_widen_every_interval():
     comparison = compare_runs(baseline, current)
     assert comparison.spread_pct["cpu", "train"] > 15 and not comparison.regressed
     assert verdicts(comparison)["cpu-mlp-dataloader-bs2048-w2"] == INCONCLUSIVE
+
+
+def test_a_kind_with_too_few_rows_is_widened_by_how_its_devices_rows_scatter():
+    """Two loader rows beside seven train rows scattering by +-15%: the loader rows cannot show how far rows move,
+    so their +20% row gets the device's spread (not the sessions' drift, here 0) and stays inconclusive; rows
+    that scatter by 1% leave it faster."""
+    sizes = (32, 64, 128, 256, 512, 1024, 2048)
+
+    def runs(scatter):
+        loaders = [config_row(kind="loader", batch_size=128), config_row(kind="loader", batch_size=128, num_workers=0)]
+        baseline = make_run(*steady(*[config_row(batch_size=size) for size in sizes], *loaders))
+        faster_loader = {**loaders[1], "samples_per_s_rounds": [value * 1.2 for value in FAST]}
+        current = make_run(*steady(*[config_row(batch_size=size, rounds=[value * factor for value in FAST])
+                                     for size, factor in zip(sizes, scatter)], loaders[0], faster_loader))
+        comparison = compare_runs(baseline, current)
+        return comparison, next(row for row in comparison.rows if row.id == "loader/cpu-mlp-dataloader-bs128-w0")
+
+    comparison, loader = runs([1.0, 1.15, 0.87, 1.12, 0.9, 1.0, 0.8])
+    assert loader.status == INCONCLUSIVE and comparison.spread_pct["cpu", ALL_KINDS] > 15
+    assert "rows of every kind" in "\n".join(comparison_lines(comparison))
+    comparison, loader = runs([1.0, 1.01, 0.99, 1.0, 1.01, 0.99, 1.0])
+    assert loader.status == FASTER
 
 
 # Two speeds in one run: 12 rounds at one level, then 12 at another 40% slower (a 2-vCPU VM's two-thread

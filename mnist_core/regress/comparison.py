@@ -10,8 +10,10 @@ How a verdict is reached (the README says it in five lines):
      machine's mood that day). How much, this comparison shows: the spread of the changes of a device's rows
      of one kind (train, loader) around their median (robust: 1.4826 x their median absolute deviation)
      widens each of their intervals by 1.96 times it; a row measured in a slower or faster minute in one run
-     than in the other (its yardstick rounds tell) is widened by that too. Kinds with fewer than 5 rows, and
-     overhead rows, are widened by each session's measured drift instead.
+     than in the other (its yardstick rounds tell) is widened by that too. A kind with fewer than 5 rows compared
+     takes the spread of all its device's rows (a kind's few rows cannot show how far rows move, and the
+     sessions' drift alone, once used here, was far less than they moved); overhead rows, and devices with
+     fewer than 5 rows, are widened by each session's measured drift.
      A machine can also run at two speeds for tens of seconds at a time: rows are compared state with state,
      and a row with no state in common has its interval widened by the most the state moved its pipeline
      (regress/matching.py).
@@ -43,13 +45,14 @@ NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 # The smallest change between two runs that counts, unless a caller says otherwise: larger than the 5% used
 # within a run, as asv's 10% factor is, because whole sessions differ where paired rounds do not. On the 2-vCPU
-# VM (tests/test_calibration.py) it keeps unchanged back-to-back comparisons of ~20 rows free of any verdict
-# (none in 300; with 5%, 9.7% of them had one), and unchanged rows hours apart under 1% (5%: 1.98%); a 20%
-# slowdown of one row is then found in about half of trials, not the 65% that 5% finds.
+# VM (tests/test_calibration.py, six back-to-back pairs) no unchanged comparison of ~20 rows gets a verdict with
+# it (0 of 300 with three seeds; with 5%, 0.3-2.7% do), and 1.0% of unchanged rows hours apart do (5%: 2.0%);
+# a 20% slowdown of one row is then found in 41% of trials (5%: 56%).
 REGRESSION_THRESHOLD_PCT = 10.0
 MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
+ALL_KINDS = "all"  # Comparison.spread_pct's kind for the spread of all a device's rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
-# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 13.7% of comparisons
+# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 15% of comparisons
 # of unchanged sessions from different back-to-back pairs gave a row a verdict, against none within a pair
 # (tests/test_calibration.py).
 BACK_TO_BACK_H = 1.0
@@ -91,7 +94,7 @@ class Comparison:
     baseline_partial: bool
     current_partial: bool
     shifts: tuple[Shift, ...] = ()
-    spread_pct: dict = field(default_factory=dict)  # (group, kind) -> the 95% spread of its rows' changes
+    spread_pct: dict = field(default_factory=dict)  # (group, kind or ALL_KINDS) -> the 95% spread of the rows' changes
     absolute: bool = False
     hours_apart: float | None = None  # between the two runs' saving times, when both recorded one
 
@@ -192,6 +195,8 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
             by_kind[group_of(after[key]), after[key].kind].append(raw[key])
     spread = {group_kind: value for group_kind, effects in by_kind.items()
               if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
+    spread |= {(group, ALL_KINDS): value for group, effects in by_group.items()
+               if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
     if not absolute:
         for group, effects in by_group.items():
             shift = _shift(group, effects, threshold_pct)
@@ -199,6 +204,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                 shifts.append(shift)
                 shift_of[group] = log(shift.effect.ratio)
     drift_before, drift_after = run_drift_pct(baseline), run_drift_pct(current)
+    used = {group_kind for group_kind in spread if group_kind[1] != ALL_KINDS}
     rows = []
     for key, old in before.items():
         new = after.get(key)
@@ -207,8 +213,11 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                                       note=_why_absent(current, old)))
             continue
         group = group_of(new)
-        if (group, new.kind) in spread:
-            parts = (spread[group, new.kind], _minute_moved(old, new, baseline, current))
+        scatter = None if new.kind == "overhead" else spread.get((group, new.kind), spread.get((group, ALL_KINDS)))
+        if scatter is not None and (group, new.kind) not in spread:
+            used.add((group, ALL_KINDS))
+        if scatter is not None:
+            parts = (scatter, _minute_moved(old, new, baseline, current))
         else:  # too few rows to see how they move: each session's measured drift
             parts = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100),
                      log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100))
@@ -237,7 +246,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
         count = sum(isinstance(row, AccuracyRow) for row in run.rows)
         if count:
             not_compared["accuracy"] = max(not_compared.get("accuracy", 0), count)
-    spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items()}
+    spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items() if group_kind in used}
     times = (baseline.saved_at, current.saved_at)
     hours_apart = None if None in times else abs((times[1] - times[0]).total_seconds()) / 3600
     return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
-from mnist_core.regress.comparison import BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison, RowComparison
+from mnist_core.regress.comparison import ALL_KINDS, BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison, RowComparison
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
@@ -68,7 +68,12 @@ def comparison_lines(comparison: Comparison) -> list[str]:
                      "between sessions that far apart than back to back, and a verdict may be the machine's: for one "
                      "you can trust, run the baseline again now, right before the current run")
     for (group, kind), spread in sorted(comparison.spread_pct.items()):
-        where = "host-to-device copies" if group == "copies" else f"{group.upper()} {kind} rows"
+        if group == "copies":
+            where = "host-to-device copies"
+        elif kind == ALL_KINDS:
+            where = f"{group.upper()} rows of every kind (the spread used for kinds with too few rows of their own)"
+        else:
+            where = f"{group.upper()} {kind} rows"
         lines.append(f"note: the {where} scattered by ±{spread:.1f}% (95%) around their common change between the "
                      "runs; their intervals allow for that")
     if comparison.not_compared:
