@@ -204,7 +204,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                 shifts.append(shift)
                 shift_of[group] = log(shift.effect.ratio)
     drift_before, drift_after = run_drift_pct(baseline), run_drift_pct(current)
-    used = {group_kind for group_kind in spread if group_kind[1] != ALL_KINDS}
+    used = set()  # the spreads some row was widened by: the ones the comparison reports
     rows = []
     for key, old in before.items():
         new = after.get(key)
@@ -213,11 +213,11 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                                       note=_why_absent(current, old)))
             continue
         group = group_of(new)
-        scatter = None if new.kind == "overhead" else spread.get((group, new.kind), spread.get((group, ALL_KINDS)))
-        if scatter is not None and (group, new.kind) not in spread:
-            used.add((group, ALL_KINDS))
-        if scatter is not None:
-            parts = (scatter, _minute_moved(old, new, baseline, current))
+        scatter = None if new.kind == "overhead" else next(
+            (candidate for candidate in ((group, new.kind), (group, ALL_KINDS)) if candidate in spread), None)
+        if scatter is not None:  # its kind's spread on its device, or all the device's rows' for a kind with few
+            used.add(scatter)
+            parts = (spread[scatter], _minute_moved(old, new, baseline, current))
         else:  # too few rows to see how they move: each session's measured drift
             parts = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100),
                      log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100))
