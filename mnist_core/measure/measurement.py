@@ -90,6 +90,11 @@ class Measurement:
     def paired(self) -> bool:
         return bool(self.yardstick_rates)
 
+    @property
+    def yardstick_median(self) -> float | None:
+        """The median of the yardstick rounds beside this row's rounds (None without pairs)."""
+        return median(self.yardstick_rates) if self.paired else None
+
     @cached_property
     def _jump(self) -> tuple[float, float] | None:
         """The medians of the fastest and slowest of two non-overlapping runs of JUMP_WINDOW_ROUNDS rounds where

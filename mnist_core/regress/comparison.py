@@ -125,7 +125,7 @@ def _yardstick_offset(row: Row, run: Run) -> float | None:
     drift = run.drift().get(row.config.device) if isinstance(row, ThroughputRow) else None
     if drift is None or not measurement.paired or measurement.yardstick != drift.yardstick:
         return None
-    return log(median(measurement.yardstick_rates) / drift.median)
+    return log(measurement.yardstick_median / drift.median)
 
 
 def _minute_moved(old: Row, new: Row, baseline: Run, current: Run) -> float:

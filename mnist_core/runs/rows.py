@@ -210,7 +210,7 @@ class ThroughputRow(ConfigRow):
         }
         if overhead is not None:
             info.update(overhead_pct=-overhead.effect.pct, overhead_limit_pct=OVERHEAD_LIMIT_PCT,
-                        overhead_verdict=overhead.label, bare_samples_per_s=_median(self.measurement.yardstick_rates))
+                        overhead_verdict=overhead.label, bare_samples_per_s=self.measurement.yardstick_median)
         return info
 
     @classmethod
@@ -225,13 +225,6 @@ class ThroughputRow(ConfigRow):
                    kernels_per_step=_finite(info.get("kernels_per_step"), "kernels_per_step", above=0),
                    replayed_kernel_us=_finite(info.get("replayed_kernel_us"), "replayed_kernel_us", above=0))
 
-
-def _median(values) -> float | None:
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _with_bare_loop(info: dict) -> dict:

@@ -262,7 +262,7 @@ class Run:
             measurement = getattr(row, "measurement", None)
             if measurement is not None and measurement.paired and (measurement.yardstick or "").startswith("train/"):
                 device = row.config.device
-                medians.setdefault(device, []).append(median(measurement.yardstick_rates))
+                medians.setdefault(device, []).append(measurement.yardstick_median)
                 names[device] = measurement.yardstick
         return {device: Drift(names[device], len(values), median(values), drift_pct(values))
                 for device, values in medians.items()}
