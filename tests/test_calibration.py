@@ -29,6 +29,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from mnist_core.measure.effect import FASTER, SLOWER
+from mnist_core.regress import comparison
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.runs.rows import ThroughputRow
 from mnist_core.runs.runfile import read_run, typed_run
@@ -193,6 +194,20 @@ def test_a_twenty_percent_slowdown_is_found_back_to_back():
     slowed = back_to_back("default", slowed=True)
     assert slowed.detection >= 0.40, f"found in {slowed.detection:.1%} of trials"
     assert slowed.row_rate <= 0.01
+
+
+def test_the_detection_aim_is_out_of_reach_on_these_sessions(monkeypatch):
+    """Why 90% is not reached: with both of the gate's allowances taken out (no widening for how rows scatter
+    between sessions, none for rows measured in different machine states), a 20% slowdown is still found in only
+    73.8% of trials, while 7.0% of unchanged rows get a verdict. Each allowance costs about 17 points (with only
+    the scatter one: 56.8%; with only the state one: 57.6%). The rest is the rows themselves: a row that ran 15% faster in one
+    session on its own hides most of a 20% slowdown. No allowance could be dropped on these sessions and still
+    leave the gate silent, so the aim needs a quieter machine, not a different verdict rule."""
+    monkeypatch.setattr(comparison, "Z_AT_CONFIDENCE", 0.0)
+    monkeypatch.setattr(comparison, "state_allowance", lambda row, factors: (1.0, ""))
+    unguarded = back_to_back("default", slowed=True)
+    assert unguarded.detection < 0.90, f"found in {unguarded.detection:.1%} of trials with no allowances"
+    assert unguarded.row_rate > 0.01, f"{unguarded.row_rate:.2%} of unchanged rows got a verdict with no allowances"
 
 
 def test_unchanged_rows_hours_apart_rarely_get_a_verdict():
