@@ -1,7 +1,7 @@
 """The regression gate, calibrated: false alarms and power from synthetic sessions resampled from real ones.
 
 Each profile has A/A pairs committed under results/: two unchanged sessions on the 2-core machine, one after the
-other (default has six pairs, from 08:24 to 18:09 UTC on one day). A synthetic comparison redraws every row's
+other (default has six pairs, from 08:24 to 18:09 UTC on one day; quick two, at 08:39 and 19:53). A synthetic comparison redraws every row's
 rounds from a pair, always across it: for each row, one real session gives the baseline's rounds and the other the
 current run's, which is which drawn at random per row, each taking the row's number of consecutive rounds from a
 random place in that session's rounds of the row (read in a circle), with the yardstick round and the machine-state
@@ -174,7 +174,8 @@ def hours_apart(profile: str, slowed: bool, seed: int = SEED) -> Tally:
 @pytest.mark.parametrize("profile", ["quick", "default"])
 def test_unchanged_back_to_back_sessions_give_no_verdict(profile):
     """At most 1% of comparisons between unchanged back-to-back sessions give any row a verdict, at the default
-    threshold (10%). Measured: quick 0 of 300, default 0 of 300 (the same with seeds 1-2); of their rows, 0.00%.
+    threshold (10%). Measured: quick 0 of 300 (two pairs), default 0 of 300 (six pairs; the same with seeds 1-2);
+    of their rows, 0.00%.
     At --threshold 5 a default comparison gets a verdict in 0.3% of draws (2.0-2.7% with seeds 1-2), which is why
     the gate's default is 10%. Without the state allowance (regress/matching.py) the same draws give a verdict in
     100% and 53.7% of comparisons, so the test can fail."""
