@@ -226,7 +226,6 @@ class ThroughputRow(ConfigRow):
                    replayed_kernel_us=_finite(info.get("replayed_kernel_us"), "replayed_kernel_us", above=0))
 
 
-
 def _with_bare_loop(info: dict) -> dict:
     """Overhead rows of format 1 kept the bare loop's rounds as bare_samples_per_s_rounds, taken in the
     same alternation: they are the rows' yardstick rounds (the bare loop)."""
