@@ -188,7 +188,7 @@ def test_a_twenty_percent_slowdown_is_found_back_to_back():
     far short of the 90% aimed for: 71.4% and 63.3% with the first and sixth default pairs, 31.1%, 55.6%, 12.2%,
     13.3% and 18.9% with the others (54.2% at --threshold 5, at the cost of the false alarms above). The seventh
     pair, recorded after the gate last changed, lowered it from 41.1%. Rows caught wholly in
-    different machine states in the two sessions are widened by what the state did to their pipeline (1.5x for
+    different machine states in the two sessions are widened by what the state did to their pipeline (1.4-1.6x for
     the resident MLP), or 2x when no row of it ran 4 rounds or more in each state; and rows move between sessions
     by up to +-18% (95%) in the noisiest pairs, which every interval allows for. A 20% change then stays
     inconclusive. The limit guards what is reached. The other rows keep their false-alarm rate (measured: 0.00%)."""
