@@ -10,7 +10,8 @@ import pytest
 
 from mnist_core.core.config import KEY_FIELDS, BenchConfig
 from mnist_core.errors import BaselineError, RunFileError
-from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare
+from mnist_core.measure.effect import (SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, compare,
+                                       smallest_slowdown_called_pct)
 from mnist_core.regress.baselines import BASELINE_SECTION, baseline_path, find_baseline, save_baseline
 from mnist_core.regress.comparison import ALL_KINDS, MISSING, NEW, REGRESSION_THRESHOLD_PCT, compare_runs
 from mnist_core.regress.hardware_key import hardware_key, key_differences, key_slug
@@ -79,6 +80,18 @@ def test_unchanged_runs_have_no_verdict():
     rows = steady(*[config_row(batch_size=size) for size in (32, 128, 512, 2048)])  # 4 rows: the drift is known
     comparison = compare_runs(make_run(*rows), make_run(*rows))
     assert {row.status for row in comparison.rows} == {SAME} and not comparison.regressed
+
+
+def test_the_resolution_line_says_how_large_a_slowdown_the_rows_had_to_measure():
+    sizes = (32, 64, 128, 256, 512, 1024)
+    rows = [config_row(batch_size=size) for size in sizes] + [config_row(batch_size=2048, rounds=FAST[:3])]
+    comparison = compare_runs(make_run(*rows), make_run(*rows))  # the last row: too few rounds for a verdict
+    resolution = comparison.resolution()
+    called = [smallest_slowdown_called_pct(row.verdict.effect, 10) for row in comparison.rows[:6]]
+    assert (resolution.rows, resolution.uncallable) == (7, 1)
+    assert resolution.least_pct == min(called) and resolution.most_pct == max(called) > 10
+    line = next(line for line in comparison_lines(comparison) if line.startswith("resolution:"))
+    assert f"{resolution.median_pct:.1f}%, 6 rows" in line and "1 row(s) had too few rounds" in line
 
 
 def test_a_change_smaller_than_the_threshold_is_same_or_inconclusive_never_a_verdict():

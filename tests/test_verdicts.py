@@ -10,7 +10,7 @@ import pytest
 
 from mnist_core.core.config import BenchConfig
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, combined, compare, paired, pooled,
-                                       unpaired)
+                                       smallest_slowdown_called_pct, unpaired)
 from mnist_core.measure.machine_state import StateProbe, state_split
 from mnist_core.measure.measurement import ExcludedRound, Measurement, relative
 from mnist_core.measure.rounds import CONVERGED, MAX_ROUNDS, TIME_CAP, Pairing, RoundPolicy, Timed, run_rounds
@@ -80,6 +80,25 @@ def test_too_few_rounds_is_inconclusive_never_a_verdict():
 def test_threshold_is_symmetric_on_the_log_scale():
     assert compare(effect(1 / 1.2, 1 / 1.25, 1 / 1.15), 10).label == SLOWER  # -13% to -20%: beyond 1/1.1
     assert compare(effect(0.92, 0.91, 0.93), 10).label == SAME  # -9%: within 1/1.1 = -9.1%
+
+
+@pytest.mark.parametrize("low, high", [(0.95, 1.05), (0.80, 1.30), (0.99, 1.60), (0.70, 1.01)])
+@pytest.mark.parametrize("threshold_pct", [0, 5, 10])
+def test_the_smallest_slowdown_called_is_where_compare_starts_calling_it(low, high, threshold_pct):
+    """An interval as wide as this one, moved to measure that slowdown and a little more, is slower; a little
+    less, not."""
+    found = effect(1.0, low, high)
+    smallest = smallest_slowdown_called_pct(found, threshold_pct)
+
+    def measured(slowdown_pct):
+        return compare(found.shifted(-math.log(1 - slowdown_pct / 100)), threshold_pct).label
+
+    assert smallest > (1 - 1 / (1 + threshold_pct / 100)) * 100  # a slowdown beyond the threshold at least
+    assert measured(smallest + 0.01) == SLOWER and measured(smallest - 0.01) != SLOWER
+
+
+def test_too_few_rounds_can_call_no_slowdown():
+    assert smallest_slowdown_called_pct(effect(1.0, 0.99, 1.01, confidence=0.9), 10) == math.inf
 
 
 def test_paired_effect_cancels_drift_that_hits_both_sides():

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from math import exp, log, sqrt
+from math import exp, inf, log, sqrt
 
 from mnist_core.measure.stats import CONFIDENCE, Z_AT_CONFIDENCE, Interval, pseudo_median_interval, shift_interval
 
@@ -156,6 +156,17 @@ def check_threshold(threshold_pct: float) -> float:
     if not 0 <= threshold_pct < 100:
         raise ValueError(f"threshold must be a percentage in [0, 100), got {threshold_pct!r}")
     return float(threshold_pct)
+
+
+def smallest_slowdown_called_pct(effect: Effect, threshold_pct: float) -> float:
+    """How much slower (percent) a change with an interval as wide as this effect's must measure for `compare` to
+    call it SLOWER: the threshold plus the interval's reach above its estimate, on the log scale. What a verdict
+    of "no regression" could not have seen; inf when too few rounds leave no verdict possible."""
+    check_threshold(threshold_pct)
+    if not effect.reliable:
+        return inf
+    above_estimate = log(effect.high) - log(effect.ratio)
+    return (1 - exp(-(log(1 + threshold_pct / 100) + above_estimate))) * 100
 
 
 def compare(effect: Effect, threshold_pct: float) -> Verdict:

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from math import exp, log
+from math import exp, inf, log
 from statistics import median
 
 from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict,
+                                       smallest_slowdown_called_pct,
                                        check_threshold, compare, interval_text, unpaired)
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
@@ -86,6 +87,18 @@ class Shift:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """How large a slowdown this comparison could call, over its rows with a verdict: each row's
+    smallest_slowdown_called_pct. A row with too few rounds for a 95% interval could call none."""
+
+    rows: int
+    least_pct: float
+    median_pct: float
+    most_pct: float
+    uncallable: int  # rows that could call no slowdown at all
+
+
+@dataclass(frozen=True)
 class Comparison:
     rows: tuple[RowComparison, ...]
     threshold_pct: float
@@ -107,6 +120,15 @@ class Comparison:
 
     def summary(self) -> str:
         return ", ".join(f"{self.count(status)} {status}" for status in STATUSES if self.count(status))
+
+    def resolution(self) -> Resolution | None:
+        """What a "no regression" could have missed; None when no row was compared."""
+        values = [smallest_slowdown_called_pct(row.verdict.effect, row.verdict.threshold_pct)
+                  for row in self.rows if row.verdict is not None]
+        if not values:
+            return None
+        finite = sorted(value for value in values if value != inf) or [inf]
+        return Resolution(len(values), finite[0], median(finite), finite[-1], sum(value == inf for value in values))
 
 
 def run_drift_pct(run: Run) -> dict[str, float]:

@@ -6,7 +6,8 @@ from rich.table import Table
 from rich.text import Text
 
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
-from mnist_core.regress.comparison import ALL_KINDS, BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison, RowComparison
+from mnist_core.regress.comparison import (ALL_KINDS, BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison,
+                                          Resolution, RowComparison)
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
@@ -83,11 +84,28 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     if unusable:
         lines.append(f"unusable: {len(unusable)} row(s) with numbers that cannot be real were set aside, never "
                      f"compared: {_names(unusable)}")
+    resolution = comparison.resolution()
+    if resolution is not None:
+        lines.append(_resolution_line(resolution, comparison.threshold_pct))
     regressed = comparison.regressed
     verdict = (f"REGRESSION: {len(regressed)} slower by more than {comparison.threshold_pct:g}% with the whole 95% "
                f"interval: {_names(regressed)}") if regressed else "no regression"
     lines.append(f"{comparison.summary()}; {verdict}")
     return lines
+
+
+def _resolution_line(resolution: Resolution, threshold_pct: float) -> str:
+    """How large a slowdown a row had to measure to be called slower: what "no regression" means here."""
+    called = resolution.rows - resolution.uncallable
+    if not called:
+        return f"resolution: none of the {resolution.rows} rows had rounds enough to be called slower"
+    line = (f"resolution: to be called slower, a row had to measure a slowdown of more than "
+            f"{resolution.least_pct:.1f}% to {resolution.most_pct:.1f}% here (median {resolution.median_pct:.1f}%, "
+            f"{called} rows: the {threshold_pct:g}% threshold plus how far its 95% interval reaches above its "
+            "change); a smaller measured slowdown reads as inconclusive or same")
+    if resolution.uncallable:
+        line += f"; {resolution.uncallable} row(s) had too few rounds to be called slower at all"
+    return line
 
 
 def rules_table(results: list[RuleResult], threshold_pct: float) -> Table:
