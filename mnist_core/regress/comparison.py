@@ -31,9 +31,8 @@ from math import exp, inf, log
 from statistics import median
 
 from mnist_core.errors import BaselineError
-from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict,
-                                       smallest_slowdown_called_pct,
-                                       check_threshold, compare, interval_text, unpaired)
+from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold,
+                                       compare, interval_text, smallest_slowdown_called_pct, unpaired)
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
