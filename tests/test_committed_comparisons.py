@@ -20,7 +20,7 @@ WIDTH_COLUMNS = "200"  # the width they were written at
 
 
 def test_the_calibration_evidence_is_committed():
-    assert len(COMMITTED) >= 10  # seven default and two quick A/A pairs, and more
+    assert len(COMMITTED) >= 10  # eight default and two quick A/A pairs, and more
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda path: str(path.relative_to(RESULTS)))

@@ -45,15 +45,15 @@ NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 # The smallest change between two runs that counts, unless a caller says otherwise: larger than the 5% used
 # within a run, as asv's 10% factor is, because whole sessions differ where paired rounds do not. On the 2-vCPU
-# VM (tests/test_calibration.py, seven back-to-back pairs) no unchanged comparison of ~20 rows gets a verdict
-# with it (0 of 301 with three seeds; with 5%, 0.3-2.7% do), and 0.6% of unchanged rows hours apart do (5%: 1.7%);
-# a 20% slowdown of one row is then found in 38% of trials (5%: 54%).
+# VM (tests/test_calibration.py, eight back-to-back pairs) 0.3% of unchanged comparisons of ~20 rows get a
+# verdict with it (1 of 304, with three seeds; with 5%, 3.0-5.9% do), and 0.6% of unchanged rows hours apart do
+# (5%: 1.6%); a 20% slowdown of one row is then found in 37% of trials (5%: 54%).
 REGRESSION_THRESHOLD_PCT = 10.0
 MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
 ALL_KINDS = "all"  # Comparison.spread_pct's kind for the spread of all a device's rows
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
-# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 10% of comparisons
-# of unchanged sessions from different back-to-back pairs gave a row a verdict, against none within a pair
+# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 11% of comparisons
+# of unchanged sessions from different back-to-back pairs gave a row a verdict, against 0.3% within a pair
 # (tests/test_calibration.py).
 BACK_TO_BACK_H = 1.0
 MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
