@@ -2,7 +2,8 @@
 
 The README's calibration evidence (A/A pairs, the injected slowdown, sessions hours apart) quotes them: each file
 starts with the command line it came from and ends with its exit code. A change to the comparison that alters
-a verdict, an interval or a note must regenerate them, so the evidence never describes an older gate.
+a verdict, an interval or a note must regenerate them (scripts/regen-compare-outputs.sh), so the evidence never
+describes an older gate.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cli_helpers import run_cli
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 COMMITTED = sorted(RESULTS.glob("**/*compare*.txt"))
-WIDTH_COLUMNS = "200"  # the width they were written at
+WIDTH_COLUMNS = "200"  # the width scripts/regen-compare-outputs.sh writes them at
 
 
 def test_the_calibration_evidence_is_committed():
@@ -33,4 +34,5 @@ def test_a_committed_comparison_is_what_this_version_prints(path, capsys, monkey
     monkeypatch.setenv("COLUMNS", WIDTH_COLUMNS)
     code, out, err = run_cli(capsys, *arguments)
     assert (code, err) == (int(exit_line.removeprefix("exit code: ")), "")
-    assert [line.rstrip() for line in out.splitlines()] == [line.rstrip() for line in printed]
+    assert [line.rstrip() for line in out.splitlines()] == [line.rstrip() for line in printed], (
+        "this version prints something else: run scripts/regen-compare-outputs.sh and review the diff")

@@ -158,21 +158,25 @@ def check_threshold(threshold_pct: float) -> float:
     return float(threshold_pct)
 
 
+def _log_bound(threshold_pct: float) -> float:
+    """The threshold on the log scale, where it is symmetric (+10% and -9.1%)."""
+    return log(1 + check_threshold(threshold_pct) / 100)
+
+
 def smallest_slowdown_called_pct(effect: Effect, threshold_pct: float) -> float:
     """How much slower (percent) a change with an interval as wide as this effect's must measure for `compare` to
     call it SLOWER: the threshold plus the interval's reach above its estimate, on the log scale. What a verdict
     of "no regression" could not have seen; inf when too few rounds leave no verdict possible."""
-    check_threshold(threshold_pct)
+    bound = _log_bound(threshold_pct)
     if not effect.reliable:
         return inf
     above_estimate = log(effect.high) - log(effect.ratio)
-    return (1 - exp(-(log(1 + threshold_pct / 100) + above_estimate))) * 100
+    return (1 - exp(-(bound + above_estimate))) * 100
 
 
 def compare(effect: Effect, threshold_pct: float) -> Verdict:
     """The verdict on `effect` (A vs B) with `threshold_pct` as the smallest change that matters."""
-    check_threshold(threshold_pct)
-    bound = log(1 + threshold_pct / 100)
+    bound = _log_bound(threshold_pct)
     low, high = log(effect.low), log(effect.high)
     text = interval_text(effect)
     if not effect.reliable:

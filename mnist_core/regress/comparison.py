@@ -90,11 +90,24 @@ class Resolution:
     """How large a slowdown this comparison could call, over its rows with a verdict: each row's
     smallest_slowdown_called_pct. A row with too few rounds for a 95% interval could call none."""
 
-    rows: int
-    least_pct: float
-    median_pct: float
-    most_pct: float
+    called_pct: tuple[float, ...]  # sorted, one per row that could be called slower
     uncallable: int  # rows that could call no slowdown at all
+
+    @property
+    def rows(self) -> int:
+        return len(self.called_pct) + self.uncallable
+
+    @property
+    def least_pct(self) -> float:
+        return self.called_pct[0]
+
+    @property
+    def median_pct(self) -> float:
+        return median(self.called_pct)
+
+    @property
+    def most_pct(self) -> float:
+        return self.called_pct[-1]
 
 
 @dataclass(frozen=True)
@@ -126,8 +139,7 @@ class Comparison:
                   for row in self.rows if row.verdict is not None]
         if not values:
             return None
-        finite = sorted(value for value in values if value != inf) or [inf]
-        return Resolution(len(values), finite[0], median(finite), finite[-1], sum(value == inf for value in values))
+        return Resolution(tuple(sorted(value for value in values if value != inf)), values.count(inf))
 
 
 def run_drift_pct(run: Run) -> dict[str, float]:

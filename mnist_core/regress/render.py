@@ -96,7 +96,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
 
 def _resolution_line(resolution: Resolution, threshold_pct: float) -> str:
     """How large a slowdown a row had to measure to be called slower: what "no regression" means here."""
-    called = resolution.rows - resolution.uncallable
+    called = len(resolution.called_pct)
     if not called:
         return f"resolution: none of the {resolution.rows} rows had rounds enough to be called slower"
     line = (f"resolution: to be called slower, a row had to measure a slowdown of more than "
