@@ -2,10 +2,10 @@
 # The thread and seed audit behind the README's "Seeds and threads": the seed-bound tests at torch 1 and 2
 # threads and seeds 0, 1 and 2; the whole suite at 1 thread (the plain `pytest tests` is this machine's
 # default, 2 threads on 2 cores); and the accuracy the real-digits test reaches over seeds 0-5 at 1 and 2
-# threads, so the margin above its 0.90 limit is known. Logs go to results/test-audit/ (or $OUT).
+# threads, so the margin above its 0.90 limit is known. Logs go to docs/evidence/test-audit/ (or $OUT).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-results/test-audit}
+OUT=${OUT:-docs/evidence/test-audit}
 PYTEST=${PYTEST:-.venv/bin/pytest}
 PYTHON=${PYTHON:-.venv/bin/python}
 SEED_BOUND=(tests/test_train.py tests/test_compiled.py tests/test_graph.py)

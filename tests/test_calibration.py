@@ -1,6 +1,6 @@
 """The regression gate, calibrated: false alarms and power from synthetic sessions resampled from real ones.
 
-Each profile has A/A pairs committed under results/: two unchanged sessions on the 2-core machine, one after the
+Each profile has A/A pairs committed under docs/evidence/: two unchanged sessions on the 2-core machine, one after the
 other (default has eight pairs, from 08:24 to 20:11 UTC on one day and 02:42-02:58 the night after; quick two,
 at 08:39 and 19:53). A synthetic
 comparison redraws every row's rounds from a pair, always across it: for each row, one real session gives the
@@ -35,7 +35,7 @@ from mnist_core.regress.comparison import compare_runs
 from mnist_core.runs.rows import ThroughputRow
 from mnist_core.runs.runfile import read_run, typed_run
 
-AA = REPO_ROOT / "results" / "cpu-amd-epyc-2core" / "aa"
+AA = REPO_ROOT / "docs" / "evidence" / "cpu-amd-epyc-2core" / "aa"
 TRIALS = 300  # unchanged comparisons per profile
 TRIALS_PER_ROW = 40  # comparisons with each training row slowed in turn
 SLOWDOWN = 0.8

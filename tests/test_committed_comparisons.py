@@ -1,4 +1,4 @@
-"""The `compare` outputs committed under results/ are what this version prints for the same runs.
+"""The `compare` outputs committed under docs/evidence/ are what this version prints for the same runs.
 
 The README's calibration evidence (A/A pairs, the injected slowdown, sessions hours apart) quotes them: each file
 starts with the command line it came from and ends with its exit code. A change to the comparison that alters
@@ -15,7 +15,7 @@ import pytest
 
 from cli_helpers import run_cli
 
-RESULTS = Path(__file__).resolve().parent.parent / "results"
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "evidence"
 COMMITTED = sorted(RESULTS.glob("**/*compare*.txt"))
 WIDTH_COLUMNS = "200"  # the width scripts/regen-compare-outputs.sh writes them at
 

@@ -18,7 +18,7 @@ from mnist_core.report.plots import SETTINGS_PNG, THROUGHPUT_PNG
 from mnist_core.runs.files import umask
 from mnist_core.runs.runfile import read_run
 
-COMMITTED = sorted((REPO_ROOT / "results").glob("*/run-*.json"))
+COMMITTED = sorted((REPO_ROOT / "docs" / "evidence").glob("*/run-*.json"))
 
 
 @pytest.fixture(scope="module")

@@ -33,10 +33,10 @@ MIN_STATE_ROUNDS = 4  # rounds in one machine state, in each run, for a state's 
 # Rounds in each state, within one run, for a row's fast-vs-slow ratio to count towards its pipeline's state
 # factor (a point estimate; the largest over the pipeline's rows and both runs is taken). Two were too few: two
 # probe readings that dipped while the row ran at full speed made the resident MLP's factor 1.00 instead of about
-# 1.5, and a back-to-back A/A pair then called all four resident MLP rows slower (results/.../aa/default-4).
+# 1.5, and a back-to-back A/A pair then called all four resident MLP rows slower (docs/evidence/.../aa/default-4).
 STATE_FACTOR_ROUNDS = MIN_STATE_ROUNDS
 # The most a machine state can move a row's speed, either way, when nothing in the two runs measured it. On the
-# 2-vCPU VM the states moved rows by up to 1.74x (the compiled resident MLP, results/.../aa/default-8; the eager
+# 2-vCPU VM the states moved rows by up to 1.74x (the compiled resident MLP, docs/evidence/.../aa/default-8; the eager
 # one up to 1.61x); 2 leaves a margin.
 MAX_STATE_FACTOR = 2.0
 
