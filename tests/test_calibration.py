@@ -227,6 +227,6 @@ def test_unchanged_rows_hours_apart_rarely_get_a_verdict():
                                        "the state probe")
 def test_unchanged_sessions_hours_apart_give_no_verdict():
     """The per-comparison limit for sessions hours apart (measured: 11.0%; 10.7-12.0% with seeds 1-2). Not met:
-    compare back-to-back sessions (the README says how). Strict, so the day the gate meets it this test says so."""
+    compare back-to-back sessions (docs/calibration.md says how). Strict, so the day the gate meets it this test says so."""
     unchanged = hours_apart("default", slowed=False)
     assert unchanged.comparison_rate <= 0.01, f"{unchanged.comparison_rate:.1%} of comparisons got a verdict"

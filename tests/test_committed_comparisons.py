@@ -1,6 +1,6 @@
 """The `compare` outputs committed under docs/evidence/ are what this version prints for the same runs.
 
-The README's calibration evidence (A/A pairs, the injected slowdown, sessions hours apart) quotes them: each file
+The calibration evidence in docs/calibration.md (A/A pairs, the injected slowdown, sessions hours apart) quotes them: each file
 starts with the command line it came from and ends with its exit code. A change to the comparison that alters
 a verdict, an interval or a note must regenerate them (scripts/regen-compare-outputs.sh), so the evidence never
 describes an older gate.

@@ -51,7 +51,7 @@ def test_each_pipeline_reaches_its_own_accuracy_target(fashion, loader, test_see
     """Seed-bound: the tutorial MLP reaches 0.80 validation accuracy on Fashion-MNIST within 6 epochs through
     either pipeline. At the tutorial's lr 0.5 one epoch's accuracy swings by up to 9 points, so the test asks
     for the first epoch at the target, not for the last epoch's value (measured: by epoch 4 at the latest over
-    seeds 0-5 and 1 or 2 torch threads; see the README's test notes)."""
+    seeds 0-5 and 1 or 2 torch threads; see docs/developing.md, seeds and threads)."""
     config = BenchConfig(dataset="fashion-mnist", loader=loader, num_workers=0, seed=test_seed)
     prepare_torch(config)
     split = train_split(config, fashion)
@@ -78,7 +78,7 @@ def digits_accuracy(images: torch.Tensor, labels: torch.Tensor, seed: int) -> fl
 
 
 def test_real_handwritten_digits(mnist_t10k, test_seed):
-    """Seed-bound: 8 epochs on 8,000 real digits reach 0.90 on the other 2,000 (see the README's test notes)."""
+    """Seed-bound: 8 epochs on 8,000 real digits reach 0.90 on the other 2,000 (see docs/developing.md, seeds and threads)."""
     assert digits_accuracy(*mnist_t10k, test_seed) >= 0.90
 
 
@@ -97,7 +97,7 @@ def test_epoch_stats_are_numbers(fashion):
 
 
 def test_time_to_accuracy_stops_at_target(fashion, test_seed):
-    """Seed-bound: 0.75 validation accuracy within 4 epochs (see the README's test notes)."""
+    """Seed-bound: 0.75 validation accuracy within 4 epochs (see docs/developing.md, seeds and threads)."""
     config = BenchConfig(dataset="fashion-mnist", loader="resident", seed=test_seed)
     prepare_torch(config)
     split = train_split(config, fashion)
