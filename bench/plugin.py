@@ -3,7 +3,9 @@
 Loaded through the package's `pytest11` entry point, so pytest knows the options before it reads the
 command line: `--bench-profile quick` and `--bench-profile=quick` both work, from any folder. Values
 are checked by `type=` parsers (a bad one is pytest's one-line usage error, exit code 4). The plugin
-stays idle unless the benchmarks in bench/ are collected (e.g. `pytest tests` loads nothing).
+stays idle unless the benchmarks in bench/ are collected (e.g. `pytest tests` loads nothing): as an entry
+point it loads into every pytest run in the environment, so torch and the measuring code are imported only
+when a session of bench/ starts (pytest_configure).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,7 +23,9 @@ from mnist_core.runs.runfile import DEFAULT_RESULTS_DIR
 
 from bench import BENCH_DIR
 from bench import settings as parse
-from bench.session import BenchSession
+
+if TYPE_CHECKING:
+    from bench.session import BenchSession
 
 SESSION_PLUGIN = "mnist-bench-session"
 PROJECT_INI = BENCH_DIR.parent / "pyproject.toml"  # in a checkout or an editable install: testpaths = ["bench"]
@@ -81,6 +86,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def pytest_configure(config):
     if not _collects_bench(config.args):
         return  # e.g. `pytest tests`: the benchmark options are accepted but nothing is loaded
+    from bench.session import BenchSession  # torch and the measuring code: only for a session of bench/
+
     try:
         settings = parse.BenchSettings.from_options(config.option)
     except MnistBenchError as exc:
