@@ -3,7 +3,9 @@
 Loaded through the package's `pytest11` entry point, so pytest knows the options before it reads the
 command line: `--bench-profile quick` and `--bench-profile=quick` both work, from any folder. Values
 are checked by `type=` parsers (a bad one is pytest's one-line usage error, exit code 4). The plugin
-stays idle unless the benchmarks in bench/ are collected (e.g. `pytest tests` loads nothing).
+stays idle unless the benchmarks in bench/ are collected (e.g. `pytest tests` loads nothing): as an entry
+point it loads into every pytest run in the environment, so torch and the measuring code are imported only
+when a session of bench/ starts (pytest_configure).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,10 +21,15 @@ from mnist_core.errors import MnistBenchError
 from mnist_core.measure import profiles
 from mnist_core.runs.runfile import DEFAULT_RESULTS_DIR
 
+from bench import BENCH_DIR
 from bench import settings as parse
-from bench.session import BenchSession
+
+if TYPE_CHECKING:
+    from bench.session import BenchSession
 
 SESSION_PLUGIN = "mnist-bench-session"
+PROJECT_INI = BENCH_DIR.parent / "pyproject.toml"  # in a checkout or an editable install: testpaths = ["bench"]
+PATH_OPTIONS = ("--data-root", "--results-dir")  # options whose values pytest may take for test paths
 
 
 def pytest_addoption(parser):
@@ -49,18 +57,37 @@ def pytest_addoption(parser):
                     help="write only the run file, not the report next to it (default: off)")
 
 
-def _collects_bench(config) -> bool:
-    bench_dir = Path(__file__).resolve().parent
-    for arg in config.args:
-        path = Path(arg.split("::")[0]).resolve()
-        if path == bench_dir or bench_dir in path.parents or path in bench_dir.parents:
+def _collects_bench(args) -> bool:
+    """Whether collecting `args` (paths or node ids) reaches the benchmarks in bench/."""
+    for arg in args:
+        path = Path(str(arg).split("::")[0]).resolve()
+        if path == BENCH_DIR or BENCH_DIR in path.parents or path in BENCH_DIR.parents:
             return True
     return False
 
 
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Refuse `--data-root /abs/path` where pytest, which picks its rootdir before it knows this plugin's
+    options, took the value for a test path and so never read this project's pytest settings: it would
+    collect tests/ instead of bench/ and measure nothing (pytest-dev/pytest#8846). `--data-root=/abs/path`
+    works everywhere; so does the space form when bench/ is named or the path is inside the project."""
+    namespace = early_config.known_args_namespace
+    if (not PROJECT_INI.is_file() or early_config.inipath == PROJECT_INI or namespace.inifilename or namespace.rootdir
+            or not _collects_bench(namespace.file_or_dir or [early_config.invocation_params.dir])):
+        return
+    for name, value in zip(args, args[1:]):
+        if name in PATH_OPTIONS and Path(value).exists():
+            raise pytest.UsageError(
+                f"write {name}={value} (with '='): given as '{name} {value}', pytest took the path for a test path "
+                f"when it chose its rootdir ({early_config.rootpath}) and did not read {PROJECT_INI} "
+                "(pytest-dev/pytest#8846)")
+
+
 def pytest_configure(config):
-    if not _collects_bench(config):
+    if not _collects_bench(config.args):
         return  # e.g. `pytest tests`: the benchmark options are accepted but nothing is loaded
+    from bench.session import BenchSession  # torch and the measuring code: only for a session of bench/
+
     try:
         settings = parse.BenchSettings.from_options(config.option)
     except MnistBenchError as exc:

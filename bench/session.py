@@ -35,6 +35,7 @@ from mnist_core.runs.files import held_lock, write_json_atomic
 from mnist_core.runs.runfile import (FORMAT_VERSION, SECTION, check_run_data, claim_run_path, read_run, typed_run,
                                      writer_lock)
 
+from bench import BENCH_DIR
 from bench.settings import BenchSettings
 from bench.timing import timed
 
@@ -116,6 +117,8 @@ class BenchSession:
         self._yardsticks: dict[str, Yardstick] = {}
         self._yardstick_errors: dict[str, str] = {}
         self.state_probe = StateProbe()  # read before every round: the machine's fast or slow state
+        self.selected = 0  # benchmarks of bench/ left to run after -k/-m deselection
+        self.measured_nothing: str | None = None  # why a --benchmark-only session measured nothing, if it did
 
     # -- pytest hooks ---------------------------------------------------------------------------
     def pytest_report_header(self, config):
@@ -157,6 +160,7 @@ class BenchSession:
     def pytest_collection_finish(self, session):
         """The rows that will share the time budget: what runs after -k and the skips."""
         self.rows_left = sum(1 for item in session.items if _budgeted(item))
+        self.selected = sum(1 for item in session.items if BENCH_DIR in Path(item.path).parents)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -197,6 +201,17 @@ class BenchSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the run file, the main output, is missing
         elif self.interrupted:
             session.exitstatus = pytest.ExitCode.INTERRUPTED  # also when the KeyboardInterrupt itself was lost
+        elif exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and self.config.getoption("benchmark_only") \
+                and not self.config.getoption("collectonly") and not self._finished_benchmarks():
+            self.measured_nothing = self._why_nothing_was_measured()
+            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED  # the main job must not end green empty-handed
+
+    def _why_nothing_was_measured(self) -> str:
+        if not self.selected:
+            return (f"mnist-bench: --benchmark-only measured nothing: no benchmark of {BENCH_DIR} was selected "
+                    f"(pytest collected other files, or -k/-m left none); run `pytest {BENCH_DIR} --benchmark-only`")
+        return (f"mnist-bench: --benchmark-only measured nothing: all {self.selected} selected benchmarks were "
+                "skipped (skips above); select rows that can run on this machine")
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from mnist_core.core.config import DEVICES
 from mnist_core.core.data import DATASET_NAMES, MnistData, load_dataset
-from mnist_core.core.devices import cuda_available
 from mnist_core.errors import ConfigError
 from mnist_core.measure import profiles
 
@@ -60,6 +59,8 @@ def positive_int(text: str) -> int:
 
 def default_devices() -> tuple[tuple[str, ...], str | None]:
     """The devices present, and a line saying which were left out and why (None when none were)."""
+    from mnist_core.core.devices import cuda_available  # torch: only once a session of bench/ starts
+
     if cuda_available():
         return ("cpu", "cuda"), None
     return ("cpu",), "cuda left out: no CUDA GPU is visible to torch (--devices=cpu,cuda to list its rows as skipped)"

@@ -21,7 +21,7 @@ def outcome_lines(skipped: list[dict], failed: list[dict]) -> list[str]:
 
 
 def print_summary(session, terminalreporter) -> None:
-    if session.path is None and session.save_error is None:
+    if session.path is None and session.save_error is None and not session.measured_nothing:
         return
     terminalreporter.ensure_newline()
     console = Console(file=sys.stdout, width=max(terminalreporter._tw.fullwidth, 100), highlight=False)
@@ -31,6 +31,9 @@ def print_summary(session, terminalreporter) -> None:
 
     for line in outcome_lines(session.skipped, session.failed):
         say(line, "red" if line.startswith("FAILED") else "dim")
+    if session.measured_nothing:
+        say(session.measured_nothing, "bold red")
+        return
     complete, interrupted = session.final_state()
     state = "complete" if complete else ("PARTIAL (interrupted)" if interrupted else "PARTIAL (stopped early)")
     run = session.saved_run()

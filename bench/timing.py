@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import torch
 
 from mnist_core.core.config import BenchConfig
-from mnist_core.core.devices import BYTES_PER_MIB, release_on_failure
+from mnist_core.core.devices import release_on_failure
 from mnist_core.measure.bare_loop import BareLoop
 from mnist_core.measure.launches import kernels_per_step
 from mnist_core.measure.measurement import Measurement
@@ -18,6 +18,7 @@ from mnist_core.measure.rounds import Pairing, RoundPolicy, Timed, run_rounds
 from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, Telemetry, torch_memory_mib
 from mnist_core.measure.workload import Workload
 from mnist_core.runs.rows import ThroughputRow
+from mnist_core.units import BYTES_PER_MIB
 
 
 CAPTURED = ("resident-graph", "resident-compiled")  # pipelines whose step time is bounded by kernel launches

@@ -11,10 +11,11 @@ from __future__ import annotations
 import copy
 
 from mnist_core.core.config import BenchConfig, tutorial
+from mnist_core.measure.copy_sizes import transfer_name
 from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.profiles import transfer_label
 from mnist_core.measure.telemetry import Telemetry
-from mnist_core.runs.rows import ThroughputRow, TransferRow, transfer_name
+from mnist_core.runs.rows import ThroughputRow, TransferRow
 from mnist_core.runs.runfile import FORMAT_VERSION, SECTION
 
 GPU_NAME = "NVIDIA H100 80GB HBM3"

@@ -14,13 +14,14 @@ import pytest
 
 from mnist_core.commands.cli import EXIT_INTERNAL, main
 from mnist_core.core.config import KEY_FIELDS
+from mnist_core.measure.copy_sizes import transfer_name
 from mnist_core.measure.profiles import transfer_label
 from mnist_core.measure.transfer import build_transfer
 from mnist_core.regress.baselines import baseline_path, save_baseline
 from mnist_core.regress.comparison import MISSING, compare_runs
 from mnist_core.regress.hardware_key import hardware_key
 from mnist_core.runs.files import write_json_atomic
-from mnist_core.runs.rows import REQUIRED_KEYS, SINCE_FORMAT_2, TransferRow, transfer_name
+from mnist_core.runs.rows import REQUIRED_KEYS, SINCE_FORMAT_2, TransferRow
 from mnist_core.runs.runfile import FORMAT_VERSION, SECTION, load_run, read_run, typed_run
 from cli_helpers import assert_one_line_error, run_cli
 from report_data import gpu_run, throughput_bench, transfer_bench

@@ -66,7 +66,7 @@ def test_count_mismatch(capsys, broken_root, mnist_t10k):
     (["--dataset", "cifar"], "invalid choice: 'cifar'"),
 ])
 def test_bad_settings(capsys, args, fragment, monkeypatch):
-    monkeypatch.setattr("mnist_core.core.config.cuda_available", lambda: False)
+    monkeypatch.setattr("mnist_core.core.devices.cuda_available", lambda: False)
     code, _, err = run_info(capsys, *args)
     assert_one_line_error(code, err, fragment)
 

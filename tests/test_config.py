@@ -27,7 +27,7 @@ def test_invalid_fields_are_named(changes, message):
 
 
 def test_cuda_without_gpu(monkeypatch):
-    monkeypatch.setattr("mnist_core.core.config.cuda_available", lambda: False)
+    monkeypatch.setattr("mnist_core.core.devices.cuda_available", lambda: False)
     config = BenchConfig(device="cuda")  # a value: a GPU run's rows are read on machines without one
     with pytest.raises(ConfigError, match="device='cuda' but no CUDA GPU"):
         config.check_runnable()

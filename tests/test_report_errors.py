@@ -80,7 +80,7 @@ def test_one_bad_run_among_good_ones_writes_nothing(quick_run, tmp_path, capsys)
 
 def test_no_runs_in_results_dir(tmp_path, capsys):
     code, _, err = run_report(capsys, "--results-dir", str(tmp_path))
-    assert_one_line_error(code, err, "no runs under")
+    assert_one_line_error(code, err, "no run yet")
 
 
 def test_existing_report_needs_force(quick_run, existing_report, capsys):

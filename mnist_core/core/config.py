@@ -12,7 +12,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from math import isfinite
 
-from mnist_core.core.devices import cuda_available
 from mnist_core.errors import ConfigError
 
 DEVICES = ("cpu", "cuda")
@@ -23,6 +22,7 @@ MODELS = ("mlp", "cnn")
 # resident-compiled: resident with the step compiled (torch.compile), on CUDA K steps per graph replay.
 LOADERS = ("dataloader", "resident", "resident-graph", "resident-compiled")
 DEFAULT_LR = {"mlp": 0.5, "cnn": 0.05}
+VALIDATION_SIZE = 10_000  # the tutorial's random_split(dataset, [50000, 10000])
 LARGEST_SPLIT = 60_000  # the most training images any dataset here has: no batch can be larger
 # What the suite can run at all; a run file with values outside these is not a real measurement.
 LIMITS = {"batch_size": (1, LARGEST_SPLIT), "num_workers": (0, 1024), "hidden_width": (1, 1 << 16),
@@ -33,6 +33,11 @@ LIMITS = {"batch_size": (1, LARGEST_SPLIT), "num_workers": (0, 1024), "hidden_wi
 # non_blocking copies (the last two only act on CUDA).
 TUTORIAL_SETTING = dict(model="mlp", hidden_width=32, loader="dataloader", batch_size=128, num_workers=2,
                         pin_memory=True, non_blocking=True)
+
+
+def validation_size(num_samples: int, val_size: int = VALIDATION_SIZE) -> int:
+    """The tutorial's 10,000 validation images, or a sixth of a smaller set."""
+    return val_size if 0 < val_size < num_samples else max(1, num_samples // 6)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class BenchConfig:
 
     def check_runnable(self) -> BenchConfig:
         """This config, or ConfigError when this machine cannot run it (CUDA without a GPU)."""
+        from mnist_core.core.devices import cuda_available  # torch: only when a config is about to run
+
         if self.device == "cuda" and not cuda_available():
             raise ConfigError(
                 "device='cuda' but no CUDA GPU is visible to torch; use the cpu device "

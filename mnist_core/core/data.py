@@ -17,11 +17,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from mnist_core.errors import DatasetError
-from mnist_core.core.idx import read_idx_pair
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,8 @@ def load_dataset(name: str | None = None, data_root: str | Path | None = None, d
         from mnist_core.core.synthetic import synthetic_splits
 
         return MnistData(*synthetic_splits(), location)
+    from mnist_core.core.idx import read_idx_pair  # torch: only once files are read, never to name or find them
+
     train_images, train_labels = read_idx_pair(files["train_images"], files["train_labels"])
     test_images, test_labels = read_idx_pair(files["test_images"], files["test_labels"])
     return MnistData(train_images, train_labels, test_images, test_labels, location)

@@ -11,8 +11,6 @@ from typing import Any
 
 import torch
 
-BYTES_PER_MIB = 1024 * 1024  # memory and copy sizes are reported in MiB
-
 
 def cuda_available() -> bool:
     return torch.cuda.is_available()

@@ -17,11 +17,10 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset, random_split
 from torchvision.transforms import ToTensor
 
-from mnist_core.core.config import BenchConfig
+from mnist_core.core.config import VALIDATION_SIZE, BenchConfig, validation_size
 from mnist_core.core.data import MnistData
 from mnist_core.core.devices import to_device
 
-VALIDATION_SIZE = 10_000  # the tutorial's random_split(dataset, [50000, 10000])
 
 
 def normalise_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -49,11 +48,6 @@ class MnistImages(Dataset):
 class Split:
     train_indices: torch.Tensor  # int64 indices into the training files
     val_indices: torch.Tensor
-
-
-def validation_size(num_samples: int, val_size: int = VALIDATION_SIZE) -> int:
-    """The tutorial's 10,000 validation images, or a sixth of a smaller set."""
-    return val_size if 0 < val_size < num_samples else max(1, num_samples // 6)
 
 
 def split_indices(num_samples: int, seed: int, val_size: int = VALIDATION_SIZE) -> Split:

@@ -7,11 +7,9 @@ import platform
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import torch
-
 from mnist_core.measure.nvml import NvmlGpu
 from mnist_core.measure.telemetry import pcie_theoretical_gb_s
-from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.units import BYTES_PER_MIB
 
 T = TypeVar("T")
 
@@ -61,6 +59,8 @@ def _torchvision_version() -> str | None:
 
 
 def _gpu_fields(device_index: int) -> dict[str, Any]:
+    import torch
+
     fields: dict[str, Any] = dict.fromkeys(GPU_FIELDS)
     fields["gpu_name"] = _safe(lambda: torch.cuda.get_device_name(device_index))
     fields["gpu_memory_mib"] = _safe(
@@ -80,6 +80,8 @@ def _gpu_fields(device_index: int) -> dict[str, Any]:
 
 def machine_summary(device_index: int = 0) -> dict[str, Any]:
     """A flat dict describing CPU, software and GPU; GPU fields are None without a CUDA GPU."""
+    import torch  # here, not at the top: the option parsers and profiles read cores_available
+
     cuda_available = bool(_safe(torch.cuda.is_available, False))
     summary: dict[str, Any] = {
         "cpu_model": _safe(cpu_model, "unknown"),

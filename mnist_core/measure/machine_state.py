@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from math import exp, log
 
-import torch
-
 PROBE_S = 0.01
 # A DataLoader's workers refill their queue for a few tens of milliseconds after a round ends: the probe waits
 # that out, or it would read their competition for the cores instead of the machine's state.
@@ -35,11 +33,15 @@ class StateProbe:
     """Callable: the probe's adds per second right now (CPU tensors, the process's torch threads)."""
 
     def __init__(self) -> None:
+        import torch  # here, not at the top: compare and check read state_split and must not load torch
+
         self.a = torch.ones(PROBE_SHAPE)
         self.b = torch.ones(PROBE_SHAPE)
         self.out = torch.empty(PROBE_SHAPE)
 
     def __call__(self) -> float:
+        import torch
+
         time.sleep(SETTLE_S)
         start = time.perf_counter()
         done = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.units import BYTES_PER_MIB
 
 try:
     import pynvml as _pynvml

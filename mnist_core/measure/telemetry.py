@@ -15,11 +15,11 @@ from dataclasses import dataclass, fields
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.units import BYTES_PER_MIB
 
 if TYPE_CHECKING:
+    import torch
+
     from mnist_core.measure.nvml import NvmlGpu
 
 @dataclass(frozen=True)
@@ -220,7 +220,11 @@ class NvmlSampler:
         self.stop()
 
 
+# torch is imported only by the functions that read its memory: the run files' rows (runs/rows.py) hold a
+# Telemetry, and reading a run file must not load torch.
 def _cuda_device(device: torch.device | str) -> torch.device | None:
+    import torch
+
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
@@ -237,6 +241,8 @@ def torch_memory_mib(device: torch.device | str) -> dict[str, float | None]:
     cuda = _cuda_device(device)
     if cuda is None:
         return result
+    import torch
+
     try:
         result["torch_peak_allocated_mib"] = torch.cuda.max_memory_allocated(cuda) / BYTES_PER_MIB
         result["torch_peak_reserved_mib"] = torch.cuda.max_memory_reserved(cuda) / BYTES_PER_MIB
@@ -254,6 +260,8 @@ def reset_torch_peak(device: torch.device | str) -> None:
     cuda = _cuda_device(device)
     if cuda is None:
         return
+    import torch
+
     gc.collect()
     try:
         torch.cuda.synchronize(cuda)

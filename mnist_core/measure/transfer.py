@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import torch
 
 from mnist_core.core.devices import sync_fn
-from mnist_core.core.devices import BYTES_PER_MIB
-from mnist_core.runs.rows import block_bytes, transfer_name
+from mnist_core.measure.copy_sizes import block_bytes, transfer_name
+from mnist_core.units import BYTES_PER_MIB
 
 BYTES_PER_SAMPLE = 1 * 28 * 28 * 4  # one float32 MNIST image, as ToTensor makes it
 MIN_BYTES_PER_ROUND = 256 * BYTES_PER_MIB  # enough copies that a round is not just launch latency

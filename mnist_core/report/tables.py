@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mnist_core.core.devices import BYTES_PER_MIB
+from mnist_core.units import BYTES_PER_MIB
 from mnist_core.measure.effect import Effect, Verdict
 from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, setting_grid,
                                         setting_label, train_rows, tutorial_row, vs_tutorial)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnist_core.core.loaders import validation_size
+from mnist_core.core.config import validation_size
 from mnist_core.runs.rows import AccuracyRow
 from mnist_core.runs.runfile import Run, read_run
 

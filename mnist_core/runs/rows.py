@@ -17,7 +17,6 @@ from math import isfinite
 from typing import ClassVar
 
 from mnist_core.core.config import KEY_FIELDS, BenchConfig, label_for
-from mnist_core.core.devices import BYTES_PER_MIB
 from mnist_core.errors import ConfigError
 from mnist_core.measure.effect import Verdict, compare
 from mnist_core.measure.measurement import METRICS, Measurement
@@ -296,15 +295,6 @@ class TransferRow(Row):
                   pcie_theoretical_gb_s=_finite(info.get("pcie_theoretical_gb_s"), "pcie_theoretical_gb_s", above=0),
                   telemetry=telemetry_from(info))
         return dataclasses.replace(row, measurement=measurement_from(info, row.id))
-
-
-def transfer_name(batch_size: int | None = None, block_mib: int | None = None) -> str:
-    """A copy's `transfer` field: batch128, block64MiB."""
-    return f"batch{batch_size}" if batch_size is not None else f"block{block_mib}MiB"
-
-
-def block_bytes(block_mib: int) -> int:
-    return block_mib * BYTES_PER_MIB
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,7 @@ def latest_run(results_dir: str | Path) -> Path:
     runs = [p for p in run_files(results_dir) if "baselines" not in p.parts]
     finished = [p for p in runs if not being_written(p)]
     if not finished:
-        which = f"no finished runs ({len(runs)} still being written)" if runs else "no runs"
-        raise RunFileError(f"{which} under {results_dir}; run `pytest --benchmark-only` first or name a run file")
+        unfinished = f" ({len(runs)} still being written)" if runs else ""
+        raise RunFileError(f"no run yet in {results_dir}{unfinished}: run pytest --benchmark-only first (or name a "
+                           "run file)")
     return finished[-1]
