@@ -1,6 +1,7 @@
 """Time-to-accuracy of the tutorial MLP: CPU vs GPU, dataloader vs resident (one timed run each)."""
 
-from bench.timing import record_rounds, sampled_gpu, telemetry_during
+from bench.replay import record_rounds
+from bench.timing import sampled_gpu, telemetry_during
 from mnist_core.core.devices import release_on_failure
 from mnist_core.measure.accuracy import prepare_time_to_accuracy
 from mnist_core.measure.telemetry import reset_torch_peak
@@ -16,7 +17,7 @@ def test_time_to_accuracy(benchmark, accuracy_spec, session, gpu):
                                        settings.profile.accuracy_max_epochs)
         with telemetry_during(accuracy_spec.device, sampled_gpu(accuracy_spec, gpu)) as window:
             result = run()
-    record_rounds(benchmark, [result.seconds])
+    record_rounds(benchmark, [result.seconds])  # one round: the whole run to the target
     row = AccuracyRow(name=benchmark.name, config=accuracy_spec, target_accuracy=result.target, reached=result.reached,
                       epochs=result.epochs, seconds=result.seconds,
                       seconds_to_target=result.seconds if result.reached else None,

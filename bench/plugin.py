@@ -21,7 +21,7 @@ from mnist_core.errors import MnistBenchError
 from mnist_core.measure import profiles
 from mnist_core.runs.runfile import DEFAULT_RESULTS_DIR
 
-from bench import BENCH_DIR
+from bench import BENCH_DIR, replay
 from bench import settings as parse
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def pytest_configure(config):
         settings = parse.BenchSettings.from_options(config.option)
     except MnistBenchError as exc:
         raise pytest.UsageError(str(exc)) from None
+    _replay_rounds_into_pytest_benchmark(config)
     session = BenchSession(config, settings)
     config.pluginmanager.register(session, SESSION_PLUGIN)
     _terminate_as_interrupt(session)
@@ -99,6 +100,25 @@ def pytest_configure(config):
 
 def bench_session(config) -> BenchSession:
     return config.pluginmanager.get_plugin(SESSION_PLUGIN)
+
+
+def _replay_rounds_into_pytest_benchmark(config) -> None:
+    """pytest-benchmark's timer becomes the replay clock (bench/replay.py) before pytest-benchmark reads it
+    (its pytest_configure runs last). Another timer cannot apply: the rows time their own rounds."""
+    chosen = config.getoption("benchmark_timer", None)
+    if chosen not in (None, replay.PYTEST_BENCHMARK_DEFAULT_TIMER, replay.REPLAY_TIMER):
+        raise pytest.UsageError(f"--benchmark-timer={chosen} cannot apply to bench/: mnist-bench times each round "
+                                "itself (perf_counter, after a device sync) and replays it into pytest-benchmark; "
+                                "drop --benchmark-timer")
+    config.option.benchmark_timer = replay.REPLAY_TIMER
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_terminal_summary(terminalreporter, config):
+    """Above pytest-benchmark's tables: what their times are per."""
+    session = bench_session(config)
+    if session is not None and session.has_results():
+        terminalreporter.write_line(f"mnist-bench: {replay.UNITS}")
 
 
 def _terminate_as_interrupt(session: BenchSession):

@@ -397,7 +397,7 @@ class BenchSession:
         session = self.config._benchmarksession
         return [bench for bench in session.benchmarks if not bench.has_error and bench.extra_info.get("kind")]
 
-    def _has_results(self) -> bool:
+    def has_results(self) -> bool:
         session = getattr(self.config, "_benchmarksession", None)
         if session is None or session.disabled:
             return False
@@ -406,7 +406,7 @@ class BenchSession:
     def save(self, complete: bool = False, interrupted: bool | None = None) -> None:
         """Rewrite the run file. A folder that stops being writable is reported once, at the end, not
         raised from every benchmark's teardown: pytest-benchmark's own outputs still get every result."""
-        if self._finished or not self._has_results() or self.path is None:
+        if self._finished or not self.has_results() or self.path is None:
             return
         self._last_run = self.run_json(complete, self.interrupted if interrupted is None else interrupted)
         try:

@@ -20,6 +20,8 @@ from mnist_core.measure.workload import Workload
 from mnist_core.runs.rows import ThroughputRow
 from mnist_core.units import BYTES_PER_MIB
 
+from bench.replay import record_rounds
+
 
 CAPTURED = ("resident-graph", "resident-compiled")  # pipelines whose step time is bounded by kernel launches
 
@@ -39,20 +41,6 @@ def slowdown(gpu) -> str | None:
     """Why the GPU is running slowly right now (thermal, hardware slowdown, power brake), or None."""
     reason = gpu.slowdown() if gpu is not None and getattr(gpu, "available", False) else None
     return reason or None
-
-
-def record_rounds(benchmark, round_seconds: list[float]) -> None:
-    """Give pytest-benchmark the kept rounds' seconds, as if its own timer had taken them, so its table,
-    --benchmark-json, --benchmark-compare and `pytest-benchmark compare` show this row's rounds.
-
-    pytest-benchmark runs a fixed number of rounds; these rows decide theirs as they go (and pair them
-    with a yardstick), so the rounds are timed here, with the same perf_counter, and handed over through
-    the one fixture method that creates a row's stats (tests/test_bench_session.py checks the result).
-    """
-    stats = benchmark._make_stats(1)
-    for seconds in round_seconds:
-        stats.update(seconds)
-    benchmark._mode = "mnist-bench rounds"
 
 
 class TelemetryWindow:
@@ -129,7 +117,9 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
                                          probe=session.state_probe, seed=zlib.crc32(subject.encode()),
                                          subject=subject)
                 window.fill(workload.run_round)
-        record_rounds(benchmark, [workload.samples_per_round / rate for rate in measurement.rates])
+        # The parameter named the profile's starting round size; pytest-benchmark's params (JSON, CSV) name what ran.
+        benchmark.params = {name: ran if value == config else value for name, value in (benchmark.params or {}).items()}
+        record_rounds(benchmark, [1 / rate for rate in measurement.rates])  # seconds per sample
         kernels, kernel_us = None, None
         if config.device == "cuda" and config.loader in CAPTURED and not bare_loop:  # after the timed rounds
             kernels = kernels_per_step(workload.step, workload.steps_per_call, workload.sync)
@@ -162,5 +152,5 @@ def measure_copies(benchmark, workload, gpu, policy: RoundPolicy) -> Measurement
         return Timed(workload.bytes_per_round / workload.timed_round() / 1e9, slowdown(gpu))
 
     measurement = run_rounds("gb_s", round_gb_s, policy, seed=zlib.crc32(workload.label.encode()))
-    record_rounds(benchmark, [workload.bytes_per_round / (rate * 1e9) for rate in measurement.rates])
+    record_rounds(benchmark, [1 / rate for rate in measurement.rates])  # seconds per GB
     return measurement

@@ -39,15 +39,25 @@ def test_throughput_rows_have_every_key_and_positive_numbers(run):
 
 
 def test_samples_per_s_is_the_median_of_the_timed_rounds(run):
-    """pytest-benchmark's own stats hold the same kept rounds (its table, --benchmark-json and compare see them)."""
+    for row in rows(run, "train") + rows(run, "loader"):
+        assert row["samples_per_s"] == pytest.approx(statistics.median(row["samples_per_s_rounds"]))
+        assert len(row["samples_per_s_rounds"]) == row["rounds"] <= 12  # the quick profile's cap
+
+
+def test_pytest_benchmark_stats_are_seconds_per_sample_of_the_same_rounds(run):
+    """pytest-benchmark's own stats (its table, --benchmark-json, compare, --benchmark-compare-fail) hold the
+    row's kept rounds as seconds per sample, whatever the round size: its OPS is samples/s, and its median
+    the time per sample of the median round. Its params name the round size that ran."""
     for bench in run["benchmarks"]:
-        info = bench["extra_info"]
-        if info["kind"] not in ("train", "loader"):
+        info, stats = bench["extra_info"], bench["stats"]
+        if info["kind"] == "accuracy":  # one round: the whole run to the target
+            assert stats["data"] == [info["seconds"]]
             continue
-        per_round = [info["samples_per_round"] / seconds for seconds in bench["stats"]["data"]]
-        assert per_round == pytest.approx(info["samples_per_s_rounds"])
-        assert len(per_round) == bench["stats"]["rounds"] == info["rounds"] <= 12  # the quick profile's cap
-        assert info["samples_per_s"] == pytest.approx(statistics.median(per_round))
+        assert stats["data"] == [1 / rate for rate in info["samples_per_s_rounds"]]
+        assert stats["ops"] == pytest.approx(len(stats["data"]) / sum(1 / rate for rate in info["samples_per_s_rounds"]))
+        assert stats["median"] == pytest.approx(statistics.median(1 / rate for rate in info["samples_per_s_rounds"]))
+        assert stats["iterations"] == 1
+        assert f"samples_per_round={info['samples_per_round']}," in str(bench["params"]), bench["params"]
 
 
 def test_rounds_stop_for_a_recorded_reason_and_pair_with_the_yardstick(run):
@@ -166,6 +176,7 @@ def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     ("--data-root=/nonexistent-data-root", "ERROR: data root /nonexistent-data-root does not exist"),
     ("--accuracy-target=840", "argument --accuracy-target: 840 is not a percentage"),
     ("--torch-threads=0", "argument --torch-threads: 0 must be >= 1"),
+    ("--benchmark-timer=time.process_time", "ERROR: --benchmark-timer=time.process_time cannot apply to bench/"),
 ])
 def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment, fashion_dir):
     """Values are checked by the options' type= parsers (pytest's usage error, exit code 4); what needs the

@@ -43,8 +43,11 @@ SEED = 20261130
 
 
 def committed_pairs(profile: str) -> list[list[Path]]:
-    """The A/A pairs committed for a profile (aa/<profile>, aa/<profile>-2, ...), each two back-to-back sessions."""
-    folders = sorted(folder for folder in AA.glob(f"{profile}*") if folder.name.split("-")[0] == profile)
+    """The A/A pairs committed for a profile (aa/<profile>, aa/<profile>-2, ...), each two back-to-back sessions.
+    Other folders there (aa/quick-samples: recorded on a heavily loaded machine to show pytest-benchmark's numbers
+    agree) are not calibration evidence."""
+    folders = sorted(folder for folder in AA.glob(f"{profile}*")
+                     if folder.name == profile or folder.name.removeprefix(f"{profile}-").isdigit())
     pairs = [sorted(folder.glob("run-*.json")) for folder in folders]
     assert pairs and all(len(pair) == 2 for pair in pairs), f"A/A pairs of the {profile} profile under {AA}"
     return pairs

@@ -21,7 +21,7 @@ from mnist_core.regress.baselines import baseline_path, save_baseline
 from mnist_core.regress.comparison import MISSING, compare_runs
 from mnist_core.regress.hardware_key import hardware_key
 from mnist_core.runs.files import write_json_atomic
-from mnist_core.runs.rows import REQUIRED_KEYS, SINCE_FORMAT_2, TransferRow
+from mnist_core.runs.rows import PHYSICAL_MAX, REQUIRED_KEYS, SINCE_FORMAT_2, TransferRow
 from mnist_core.runs.runfile import FORMAT_VERSION, SECTION, load_run, read_run, typed_run
 from cli_helpers import assert_one_line_error, run_cli
 from report_data import gpu_run, throughput_bench, transfer_bench
@@ -66,6 +66,11 @@ def good_run() -> dict:
     not_reached["name"] = "test_time_to_accuracy[cpu-mlp-resident-bs128]"
     run["benchmarks"] += [accuracy_bench(), not_reached, overhead_bench()]
     return run
+
+
+def another_session(run: dict) -> dict:
+    """The same numbers as if saved by another session (a minute later): not the same run."""
+    return {**run, "datetime": "2026-11-20T10:01:00+00:00"}
 
 
 def index_of(run: dict, kind: str) -> int:
@@ -169,7 +174,7 @@ def test_every_row_kind_a_session_writes_is_accepted(tmp_path, capsys):
     run["benchmarks"].append({"name": "test_unrelated", "group": None, "extra_info": {}, "stats": {"rounds": 5}})
     path = write_run(tmp_path, "good", run)
     assert len(load_run(path)["benchmarks"]) == len(run["benchmarks"])
-    code, out, err = run_cli(capsys, "compare", path, path)
+    code, out, err = run_cli(capsys, "compare", write_run(tmp_path, "earlier", another_session(good_run())), path)
     assert code == 0 and "no regression" in out, err
 
 
@@ -264,14 +269,15 @@ def _boom(*args, **kwargs):
 def test_internal_error_is_exit_3_not_1(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("mnist_core.commands.compare.compare_runs", _boom)
     good = write_run(tmp_path, "good", good_run())
-    code, _, err = run_cli(capsys, "compare", good, good)
+    earlier = write_run(tmp_path, "earlier", another_session(good_run()))
+    code, _, err = run_cli(capsys, "compare", earlier, good)
     assert code == EXIT_INTERNAL == 3
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0] == ("mnist-bench: error: internal error: ZeroDivisionError: boom second line "
                         "(run with --debug for the traceback)")
     with pytest.raises(ZeroDivisionError):
-        main(["--debug", "compare", str(good), str(good)])
+        main(["--debug", "compare", str(earlier), str(good)])
 
 
 def test_help_documents_the_exit_codes(capsys):
@@ -374,6 +380,18 @@ IMPOSSIBLE = {  # name -> (edit of a good run, what the unusable row's reason sa
                        "stats.data (the round times) is empty"),
     "batch-size-impossible": (_on_loader_w0(lambda bench: bench["extra_info"].update(batch_size=10**12)),
                               "batch_size must be <= 60,000, got 1,000,000,000,000"),
+    # finite and positive, but beyond what any machine can do (PHYSICAL_MAX), in the rounds or a stored field
+    "rounds-beyond-physics": (_on_loader_w0(lambda bench: bench["extra_info"].update(
+        samples_per_s_rounds=[1e308] * 8, samples_per_s=1e308)),
+        "a value in samples_per_s_rounds is 1e+308 samples/s, beyond what any machine can do"),
+    "yardstick-beyond-physics": (_on_loader_w0(lambda bench: bench["extra_info"].update(
+        yardstick_rounds=[2e11] * 8)), "a value in yardstick_rounds is 2e+11 samples/s, beyond what any machine"),
+    "stored-median-beyond-physics": (_on_loader_w0(lambda bench: bench["extra_info"].update(samples_per_s=1e308)),
+                                     "samples_per_s is 1e+308 samples/s, beyond what any machine can do"),
+    # a stored median that is not its rounds' median is reported, never silently replaced by theirs
+    "stored-median-not-the-rounds": (_on_loader_w0(lambda bench: bench["extra_info"].update(
+        samples_per_s=bench["extra_info"]["samples_per_s"] * 2)),
+        "samples_per_s is 40300 but the median of its 8 rounds is 20150: one of them was edited or damaged"),
 }
 
 
@@ -438,3 +456,82 @@ def test_the_same_configuration_twice_is_refused_everywhere(command, tmp_path, c
     code, _, err = run_cli(capsys, *command_for(command, bad, good, tmp_path))
     assert_one_line_error(code, err, str(bad), "two benchmarks measured train/cpu-mlp-dataloader-bs32-w0",
                           "give the run file of one session")
+
+
+def test_a_copy_beyond_physics_is_unusable(tmp_path):
+    def too_fast(run):
+        info = run["benchmarks"][index_of(run, "transfer")]["extra_info"]
+        info.update(gb_s_rounds=[20_000.0] * 8, gb_s=20_000.0)  # twice the most any GPU's memory takes in
+
+    run = read_run(write_run(tmp_path, "copy", edited(too_fast)))
+    (item,) = run.unusable
+    assert item.id.startswith("transfer/") and "20000 GB/s, beyond what any machine can do" in item.reason
+
+
+def test_the_fastest_committed_rows_are_far_below_the_physical_bounds():
+    """The bounds leave real machines a wide margin: every committed row, CPU and H100, is 100x below them."""
+    fastest = {"samples_per_s": 0.0, "gb_s": 0.0}
+    for path in sorted((REPO_ROOT / "docs" / "evidence").rglob("run-*.json")):
+        for row in read_run(path).rows:
+            measurement = getattr(row, "measurement", None)
+            if measurement is not None:
+                fastest[measurement.metric] = max(fastest[measurement.metric], *measurement.rates)
+    assert all(0 < fastest[metric] < PHYSICAL_MAX[metric] / 100 for metric in fastest), fastest
+
+
+# one run compared with itself, runs of two formats ------------------------------------------------------------
+# Comparing a run with itself can only find no change: exit 2 (unusable input, like a missing baseline), so a CI
+# job whose benchmark step wrote no new run does not pass its regression gate having compared nothing.
+
+def test_a_run_compared_with_itself_or_its_copy_is_refused(tmp_path, capsys):
+    path = write_run(tmp_path, "good", good_run())
+    copy = write_run(tmp_path, "copy", good_run())
+    for other in (path, copy):
+        code, out, err = run_cli(capsys, "compare", path, other)
+        assert_one_line_error(code, err, f"{path} and {other} are the same run", "nothing to compare",
+                              "run the benchmarks again")
+        assert out == ""
+
+
+def test_check_right_after_baseline_save_is_refused(tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    path = write_run(results, "20261120T100000Z-h100", good_run())
+    code, _, err = run_cli(capsys, "baseline", "save", path, "--results-dir", results)
+    assert code == 0, err
+    for given in ((path,), ()):  # named, or the latest run under --results-dir
+        code, out, err = run_cli(capsys, "check", *given, "--results-dir", results)
+        assert_one_line_error(code, err, "are the same run: the baseline was saved from this very run", str(path),
+                              "nothing to compare")
+    (stored,) = (results / "baselines").iterdir()
+    code, _, err = run_cli(capsys, "compare", stored, path)
+    assert_one_line_error(code, err, "the baseline was saved from this very run")
+    later = write_run(results, "20261120T100100Z-h100", another_session(good_run()))
+    code, out, err = run_cli(capsys, "check", later, "--results-dir", results)
+    assert code == 0 and "no regression" in out, err
+
+
+def _halve_loader_w0(run: dict) -> None:
+    info = run["benchmarks"][index_of(run, "loader")]["extra_info"]
+    assert info["num_workers"] == 0
+    info["samples_per_s_rounds"] = [rate / 2 for rate in info["samples_per_s_rounds"]]
+    info["samples_per_s"] /= 2
+
+
+@pytest.mark.parametrize("slowed", [False, True])
+def test_runs_of_two_formats_are_named_in_the_verdict(slowed, tmp_path, capsys):
+    older = good_run()
+    older[SECTION]["format_version"] = 1
+    current = another_session(edited(_halve_loader_w0) if slowed else good_run())
+    code, out, err = run_cli(capsys, "compare", write_run(tmp_path, "format-1", older),
+                             write_run(tmp_path, "format-2", current))
+    assert code == (1 if slowed else 0), err
+    verdict = " ".join(out.split()).split("no regression" if not slowed else "REGRESSION: 1 slower")[1]
+    assert verdict.startswith((", between", f" by more than 10% with the whole 95% interval: {LOADER_W0}, between"))
+    assert "between a format-1 baseline (fixed rounds, not paired with a yardstick" in verdict
+    assert "and a format-2 run (rounds paired with the tutorial's setting" in verdict
+    assert "they measured differently" in verdict
+
+    code, out, err = run_cli(capsys, "compare", write_run(tmp_path, "format-2-earlier", good_run()),
+                             write_run(tmp_path, "format-2", current))
+    assert code == (1 if slowed else 0) and "measured differently" not in out, err

@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,8 +195,11 @@ def test_rules_report_the_slowed_setting_as_violated(capsys, tmp_path, run_rules
     assert all(pair.outcome == VIOLATED for pair in results["resident"].pairs)
     assert results["pinned-nb"].outcome == "not applicable"
 
-    # Checked against itself: no regression, so only the rules can fail it.
+    # Checked against a baseline of the same rounds, as if saved a minute earlier (checked against itself it would
+    # be refused: the same run): no regression, so only the rules can fail it.
     run_cli(capsys, "baseline", "save", run_rules, "--results-dir", tmp_path)
+    run_rules = edited_copy(run_rules, tmp_path / "a-minute-later.json", lambda run: run.update(
+        datetime=(datetime.fromisoformat(run["datetime"]) + timedelta(minutes=1)).isoformat()))
     code, out, _ = run_cli(capsys, "check", run_rules, "--results-dir", tmp_path)
     assert code == 0 and "no regression" in out
     assert ("rule workers (num_workers > 0 beats num_workers = 0): violated: loader/cpu-mlp-dataloader-bs128-w2 vs "

@@ -561,7 +561,8 @@ def test_compare_exit_codes_on_hand_made_runs(tmp_path, capsys):
     sizes = (32, 64, 256, 512, 1024)
     steady = [config_row(batch_size=size) for size in sizes]
     base = write_json_atomic(tmp_path / "base.json", make_data(config_row(), *steady))
-    same = write_json_atomic(tmp_path / "same.json", make_data(config_row(), *steady))
+    same = write_json_atomic(tmp_path / "same.json", {**make_data(config_row(), *steady),  # another session's
+                                                      "datetime": "2026-11-20T10:01:00+00:00"})
     slow_data = make_data(config_row(rounds=SLOW), *steady)
     slow = write_json_atomic(tmp_path / "slow.json", slow_data)
     code, out, _ = run_cli(capsys, "compare", str(base), str(same))

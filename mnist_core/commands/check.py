@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT
-from mnist_core.regress.baselines import find_baseline, load_baseline
+from mnist_core.regress.baselines import find_baseline, load_baseline, refuse_same_run
 from mnist_core.regress.comparison import compare_runs
 from mnist_core.regress.render import rule_lines, rules_table
 from mnist_core.regress.rules import check_rules, violated
@@ -32,6 +32,7 @@ def run(args) -> int:
     current = read_run(run_path)
     baseline_path = find_baseline(args.results_dir, current, allow_hardware_mismatch=args.allow_hardware_mismatch)
     baseline = load_baseline(baseline_path)
+    refuse_same_run(baseline, current, (f"baseline {baseline_path}", str(run_path)))
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
                               absolute=args.absolute, names=(f"baseline {baseline_path}", str(run_path)))
     console = command_console()

@@ -6,6 +6,7 @@ import argparse
 
 from rich.console import Console
 
+from mnist_core.regress.baselines import refuse_same_run
 from mnist_core.regress.comparison import REGRESSION_THRESHOLD_PCT, Comparison, compare_runs
 from mnist_core.regress.render import comparison_lines, comparison_table
 from mnist_core.runs.runfile import read_run
@@ -58,6 +59,7 @@ def print_comparison(console: Console, comparison: Comparison, title: str) -> No
 def run(args) -> int:
     baseline = read_run(args.baseline)
     current = read_run(args.current)
+    refuse_same_run(baseline, current, (args.baseline, args.current))
     comparison = compare_runs(baseline, current, args.threshold, allow_hardware_mismatch=args.allow_hardware_mismatch,
                               absolute=args.absolute, names=(args.baseline, args.current))
     console = command_console()

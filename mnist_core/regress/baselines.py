@@ -49,6 +49,25 @@ def load_baseline(path: str | Path) -> Run:
         raise BaselineError(f"baseline {exc}; replace it with `mnist-bench baseline save RUN --force`") from None
 
 
+def refuse_same_run(baseline: Run, current: Run, names: tuple[str, str]) -> None:
+    """BaselineError when the two files hold one session's run: a copy of a run, or a baseline and the run it was
+    saved from (equal but for the baseline's own section). Their comparison could only find no change, and a
+    regression gate that passes having compared nothing is a false green (a CI job whose benchmark step wrote no
+    new run checks the baseline's own source), so it is unusable input, like a missing baseline."""
+    if _session(baseline.data) != _session(current.data):
+        return
+    saved = baseline.data.get(BASELINE_SECTION) or current.data.get(BASELINE_SECTION)
+    source = saved.get("source") if isinstance(saved, dict) else None
+    what = (f"the baseline was saved from this very run ({source})" if source else
+            f"they hold one session's run (saved {baseline.data.get('datetime', 'at an unknown time')})")
+    raise BaselineError(f"{names[0]} and {names[1]} are the same run: {what}, so there is nothing to compare; "
+                        "run the benchmarks again (pytest --benchmark-only) and compare the new run")
+
+
+def _session(data: dict) -> dict:
+    return {name: value for name, value in data.items() if name != BASELINE_SECTION}
+
+
 def stored_baselines(results_dir: str | Path) -> list[Path]:
     return sorted(baselines_dir(results_dir).glob("*.json"))
 

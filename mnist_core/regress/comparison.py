@@ -39,7 +39,7 @@ from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.regress.matching import (compared, group_of, machine_states, matched, state_allowance,
                                          state_factors)
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow
-from mnist_core.runs.runfile import Run
+from mnist_core.runs.runfile import FORMAT_VERSION, Run
 
 NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
@@ -122,6 +122,11 @@ class Comparison:
     spread_pct: dict = field(default_factory=dict)  # (group, kind or ALL_KINDS) -> the 95% spread of the rows' changes
     absolute: bool = False
     hours_apart: float | None = None  # between the two runs' saving times, when both recorded one
+    formats: tuple[int, int] = (FORMAT_VERSION, FORMAT_VERSION)  # the run files' format versions: how each measured
+
+    @property
+    def across_formats(self) -> bool:
+        return self.formats[0] != self.formats[1]
 
     def count(self, status: str) -> int:
         return sum(row.status == status for row in self.rows)
@@ -283,7 +288,8 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
     times = (baseline.saved_at, current.saved_at)
     hours_apart = None if None in times else abs((times[1] - times[0]).total_seconds()) / 3600
     return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,
-                      not current.complete, tuple(shifts), spread_pct, absolute, hours_apart)
+                      not current.complete, tuple(shifts), spread_pct, absolute, hours_apart,
+                      (baseline.format_version, current.format_version))
 
 
 def _why_absent(run: Run, row: Row) -> str:

@@ -9,6 +9,7 @@ from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
 from mnist_core.regress.comparison import (ALL_KINDS, BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison,
                                           Resolution, RowComparison)
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
+from mnist_core.runs.runfile import FORMAT_METHODS
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
                   INCONCLUSIVE: "dim", SAME: ""}
@@ -90,8 +91,18 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     regressed = comparison.regressed
     verdict = (f"REGRESSION: {len(regressed)} slower by more than {comparison.threshold_pct:g}% with the whole 95% "
                f"interval: {_names(regressed)}") if regressed else "no regression"
-    lines.append(f"{comparison.summary()}; {verdict}")
+    lines.append(f"{comparison.summary()}; {verdict}{_across_formats(comparison)}")
     return lines
+
+
+def _across_formats(comparison: Comparison) -> str:
+    """What a verdict between run files of two formats must say: the two measured differently."""
+    if not comparison.across_formats:
+        return ""
+    (old, new) = comparison.formats
+    return (f", between a format-{old} baseline ({FORMAT_METHODS.get(old, 'unknown')}) and a format-{new} run "
+            f"({FORMAT_METHODS.get(new, 'unknown')}): they measured differently, so a verdict may be the method's; "
+            "for one you can trust, compare two runs of one format")
 
 
 def _resolution_line(resolution: Resolution, threshold_pct: float) -> str:

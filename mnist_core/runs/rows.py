@@ -5,15 +5,16 @@ extra_info keys, in field order: they drive the run file's row dict, results.csv
 run-file check and how `compare` matches rows across runs (`key`). Nothing keeps a list of keys by hand.
 
 `from_info` rebuilds a row from a run file and rejects a number that cannot be real with RowProblem:
-non-finite, zero or negative round throughputs, empty rounds, and configuration values outside what
-the suite can run. Such a row is unusable: listed, never reported as a result nor given a verdict.
+non-finite, zero or negative round throughputs, throughputs beyond what any machine can do (PHYSICAL_MAX),
+a stored median that is not its rounds' median, empty rounds, and configuration values outside what the
+suite can run. Such a row is unusable: listed, never reported as a result nor given a verdict.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from math import isfinite
+from math import isclose, isfinite
 from typing import ClassVar
 
 from mnist_core.core.config import KEY_FIELDS, BenchConfig, label_for
@@ -25,6 +26,13 @@ from mnist_core.measure.telemetry import TELEMETRY_KEYS, Telemetry
 THROUGHPUT_KINDS = ("train", "loader", "overhead")
 OVERHEAD_LIMIT_PCT = 3.0  # the suite may cost at most this much of the bare loop's samples/s
 CONFIG_FIELDS = tuple(item.name for item in dataclasses.fields(BenchConfig))
+# The most any machine can do, with a wide margin: a rate above it is not a measurement of this work.
+# samples/s: each step reads every sample's 784 bytes of pixels, and no memory reads faster than about
+#   10 TB/s (HBM3e: 8 TB/s; even a dataset held in a GPU's on-chip L2, about 30 TB/s, gives 3.8e10 samples/s).
+#   The fastest row measured here: 14.4M samples/s (H100, CUDA graph), 7,000x below the bound.
+# GB/s: a host-to-device copy crosses a link of at most 900 GB/s (NVLink-C2C; PCIe 6.0 x16: 128 GB/s) into
+#   device memory no GPU writes faster than about 10 TB/s. The fastest copy measured here: 55 GB/s.
+PHYSICAL_MAX = {"samples_per_s": 1e11, "gb_s": 10_000.0}
 
 
 class RowProblem(ValueError):
@@ -41,7 +49,8 @@ class Unusable:
 
 
 def _finite(value, what: str, *, minimum: float | None = None, above: float | None = None,
-            nullable: bool = True) -> float | None:
+            nullable: bool = True, metric: str | None = None) -> float | None:
+    """`value` when it is a finite number in range (and, for a rate of `metric`, within PHYSICAL_MAX)."""
     if value is None:
         if nullable:
             return None
@@ -54,13 +63,16 @@ def _finite(value, what: str, *, minimum: float | None = None, above: float | No
         raise RowProblem(f"{what} is {value!r}; it must be above {above:g}")
     if minimum is not None and value < minimum:
         raise RowProblem(f"{what} is {value!r}; it must be at least {minimum:g}")
+    if metric is not None and value > PHYSICAL_MAX[metric]:
+        raise RowProblem(f"{what} is {value:g} {METRICS[metric]}, beyond what any machine can do (at most "
+                         f"{PHYSICAL_MAX[metric]:g}: the PHYSICAL_MAX bound in mnist_core/runs/rows.py)")
     return value
 
 
-def _rates(values, what: str) -> tuple[float, ...]:
+def _rates(values, what: str, metric: str | None = None) -> tuple[float, ...]:
     if not isinstance(values, (list, tuple)) or not values:
         raise RowProblem(f"{what} is empty: no rounds to measure from")
-    return tuple(_finite(value, f"a value in {what}", above=0, nullable=False) for value in values)
+    return tuple(_finite(value, f"a value in {what}", above=0, nullable=False, metric=metric) for value in values)
 
 
 def check_round_times(stats: dict | None) -> None:
@@ -71,10 +83,10 @@ def check_round_times(stats: dict | None) -> None:
 
 def measurement_from(info: dict, subject: str) -> Measurement:
     metric = "gb_s" if "gb_s_rounds" in info else "samples_per_s"
-    rates = _rates(info.get(f"{metric}_rounds"), f"{metric}_rounds")
+    rates = _rates(info.get(f"{metric}_rounds"), f"{metric}_rounds", metric)
     yardstick = info.get("yardstick_rounds") or ()
     if yardstick:
-        _rates(yardstick, "yardstick_rounds")
+        _rates(yardstick, "yardstick_rounds", metric)
         if len(yardstick) != len(rates):
             raise RowProblem(f"yardstick_rounds has {len(yardstick)} rounds for {len(rates)} rounds of the row")
     states = info.get("state_probe_rounds") or ()
@@ -82,10 +94,15 @@ def measurement_from(info: dict, subject: str) -> Measurement:
         _rates(states, "state_probe_rounds")
         if len(states) != len(rates):
             raise RowProblem(f"state_probe_rounds has {len(states)} readings for {len(rates)} rounds of the row")
-    _finite(info.get(metric), metric, above=0)  # the stored median must be a real throughput too
+    stored = _finite(info.get(metric), metric, above=0, metric=metric)  # the stored median: a real throughput too
     for item in info.get("excluded_rounds") or ():
-        _finite(item.get("rate") if isinstance(item, dict) else item, "an excluded round", above=0, nullable=False)
-    return Measurement.from_info(info, subject)
+        _finite(item.get("rate") if isinstance(item, dict) else item, "an excluded round", above=0, nullable=False,
+                metric=metric)
+    measurement = Measurement.from_info(info, subject)
+    if stored is not None and not isclose(stored, measurement.median, rel_tol=1e-9):  # written from the same rounds
+        raise RowProblem(f"{metric} is {stored:g} but the median of its {measurement.rounds} rounds is "
+                         f"{measurement.median:g}: one of them was edited or damaged")
+    return measurement
 
 
 def config_from(info: dict) -> BenchConfig:
@@ -336,7 +353,8 @@ class AccuracyRow(ConfigRow):
         reached = info["reached"]
         seconds_to_target = _finite(info.get("seconds_to_target"), "seconds_to_target", minimum=0,
                                     nullable=not reached)
-        return cls(
+        _finite(info.get("samples_per_s"), "samples_per_s", above=0, metric="samples_per_s")
+        row = cls(
             name=name, config=config_from(info),
             target_accuracy=_finite(info["target_accuracy"], "target_accuracy", above=0, nullable=False),
             reached=reached, epochs=int(_finite(info["epochs"], "epochs", minimum=1, nullable=False)),
@@ -347,6 +365,8 @@ class AccuracyRow(ConfigRow):
             val_accuracy_by_epoch=tuple(info.get("val_accuracy_by_epoch") or ()),
             train_samples=int(_finite(info.get("train_samples", 0), "train_samples", minimum=0)),
             telemetry=telemetry_from(info))
+        _finite(row.samples_per_s, "train_samples / train_seconds", metric="samples_per_s")
+        return row
 
 
 ROW_TYPES: dict[str, type[Row]] = {kind: row_type for row_type in (ThroughputRow, TransferRow, AccuracyRow)

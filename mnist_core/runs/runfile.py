@@ -26,6 +26,9 @@ from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, 
                                   check_round_times, row_from_info, row_id)
 
 FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
+# How each format measured, for a comparison across formats to say why its verdicts may be the method's.
+FORMAT_METHODS = {1: "fixed rounds, not paired with a yardstick, no drift or machine state recorded",
+                  2: "rounds paired with the tutorial's setting, with drift and machine state recorded"}
 SECTION = "mnist_bench"
 RUN_GLOB = "run-*.json"
 DEFAULT_RESULTS_DIR = "results"  # where sessions write run files and reports, and commands look for them
@@ -252,6 +255,10 @@ class Run:
     @property
     def profile(self) -> str | None:
         return self.section.get("profile")
+
+    @property
+    def format_version(self) -> int:
+        return self.section["format_version"]  # checked by load_run
 
     def drift(self) -> dict[str, Drift]:
         """Per device: how far its yardstick (the tutorial's setting, paired with every row) strayed over the
