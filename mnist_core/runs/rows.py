@@ -76,7 +76,8 @@ def _rates(values, what: str, metric: str | None = None) -> tuple[float, ...]:
 
 
 def check_round_times(stats: dict | None) -> None:
-    """pytest-benchmark's own per-round seconds, when the row has them."""
+    """pytest-benchmark's own round times, when the row has them (seconds per sample since bench/replay.py;
+    seconds per round in older runs): positive and finite, as every time is."""
     if isinstance(stats, dict) and "data" in stats:
         _rates(stats["data"], "stats.data (the round times)")
 
