@@ -28,6 +28,6 @@ def gpu(session):
         yield None
         return
     handle = NvmlGpu(0)
-    session.gpu = handle
+    session.yardsticks.gpu = handle  # the CUDA yardstick's slowdowns are read from it
     yield handle
     handle.close()

@@ -171,9 +171,9 @@ def pytest_configure(config):
         raise pytest.UsageError(str(exc)) from None
     if not faults:
         return
-    import bench.session
     import bench.timing
+    import bench.yardsticks
 
     injector = Injector(faults)
-    bench.session.build_workload = injector.wrap_build(bench.session.build_workload)
+    bench.yardsticks.build_workload = injector.wrap_build(bench.yardsticks.build_workload)
     bench.timing.sampled_gpu = injector.wrap_gpu(bench.timing.sampled_gpu)

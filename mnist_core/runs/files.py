@@ -97,6 +97,11 @@ def write_json_atomic(path: str | Path, data: dict, *, overwrite: bool = True) -
     return write_atomic(path, lambda stream: json.dump(data, stream, indent=1, default=_jsonable), overwrite=overwrite)
 
 
+def json_copy(data: dict) -> dict:
+    """`data` as a reader of the file write_json_atomic makes from it gets it back: JSON types only."""
+    return json.loads(json.dumps(data, default=_jsonable))
+
+
 def _jsonable(value):
     if isinstance(value, (set, tuple)):
         return list(value)
