@@ -7,7 +7,6 @@ import contextlib
 import time
 
 from mnist_core.core.config import BenchConfig, tutorial
-from mnist_core.measure.measurement import drift_pct
 from mnist_core.measure.rounds import Pairing, Timed
 from mnist_core.measure.workload import Workload, build_workload
 
@@ -91,14 +90,15 @@ class Yardsticks:
         return Pairing.of(yardstick.name, lambda: yardstick.round(self.session_start))
 
     def record(self) -> dict:
-        """How much each device's yardstick (the tutorial's setting) varied over the session."""
+        """Per device, every round of its yardstick in session time, or why it could not be built: the run
+        file's `drift` record. How far the machine drifted is one number, Run.drift (runs/runfile.py), computed
+        from the rows' paired yardstick rounds by every reader, so it is not stored here a second way."""
         out = {}
         for device, yardstick in self._built.items():
-            rates = [rate for _, rate in yardstick.series]
-            out[device] = {"yardstick": yardstick.name, "rounds": len(rates), "spread_pct": drift_pct(rates),
+            out[device] = {"yardstick": yardstick.name, "rounds": len(yardstick.series),
                            "series": [[round(t, 3), rate] for t, rate in yardstick.series]}
         for device, error in self._errors.items():
-            out[device] = {"yardstick": None, "rounds": 0, "spread_pct": None, "series": [], "error": error}
+            out[device] = {"yardstick": None, "rounds": 0, "series": [], "error": error}
         return out
 
     def worker_processes(self) -> int:

@@ -71,6 +71,7 @@ def test_rounds_stop_for_a_recorded_reason_and_pair_with_the_yardstick(run):
             assert row["vs_yardstick"]["low"] <= row["vs_yardstick"]["ratio"] <= row["vs_yardstick"]["high"]
     drift = run[SECTION]["drift"]["cpu"]
     assert drift["yardstick"] == reference and drift["rounds"] >= 6 and len(drift["series"]) == drift["rounds"]
+    assert "spread_pct" not in drift  # drift's one definition is Run.drift, from the rows
 
 
 def test_resident_rows_hold_the_split_as_uint8(run):

@@ -16,9 +16,9 @@ from bench.outcomes import Outcomes, final_state
 from bench.run_writer import RunWriter
 from conftest import REPO_ROOT
 from mnist_core.measure.profiles import get_profile
-from mnist_core.runs.runfile import SECTION, read_run, writer_lock
+from mnist_core.runs.runfile import SECTION, check_run_data, read_run, typed_run, writer_lock
 
-REAL_RUN = REPO_ROOT / "docs/evidence/cpu-amd-epyc-2core/run-20261126T143113Z-amd-epyc.json"
+REAL_RUN = REPO_ROOT / "docs/evidence/cpu-amd-epyc-2core/aa/quick/run-20261130T084043Z-amd-epyc.json"
 STARTED = datetime(2026, 12, 3, 13, 0, tzinfo=timezone.utc)
 
 
@@ -133,3 +133,15 @@ def test_skips_and_failures_are_recorded_with_one_line_reasons():
 ])
 def test_how_the_session_ended(session, interrupted, expected):
     assert final_state(session, interrupted) == expected
+
+
+def test_drift_has_one_definition_and_runs_that_stored_another_still_load():
+    """Runs written before kept a second drift (spread_pct of the yardstick's rounds) in mnist_bench.drift:
+    they load, and their drift is still Run.drift's, from the rows' paired yardstick rounds, whatever that says."""
+    data = json.loads(REAL_RUN.read_text())
+    assert "spread_pct" in data[SECTION]["drift"]["cpu"]  # written by a session before the change
+    drift = read_run(REAL_RUN).drift()
+    assert drift["cpu"].rows > 1 and drift["cpu"].spread_pct is not None
+    data[SECTION]["drift"]["cpu"]["spread_pct"] = 1e6
+    changed = REAL_RUN.parent / "unused.json"
+    assert typed_run(changed, check_run_data(changed, data)).drift() == drift
