@@ -8,6 +8,7 @@ and CPU runs and from the synthetic GPU run the report tests use, so the committ
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -224,3 +225,65 @@ def test_the_checks_can_fail():
     assert _answer_and_findings_disagreements("- Fastest: 447k samples/s: 34.5× [32.3×–38.2×] the tutorial's "
                                               "setting (447k vs 14.1k samples/s, adjusted).")
     assert _answer_and_findings_disagreements("- Fastest: 447k samples/s: 34.5× [32.3×–38.2×] the tutorial's setting.")
+
+
+COMPARE_OUTPUTS = sorted(EVIDENCE.rglob("*compare*.txt"))
+
+
+def _compare_rows(text: str) -> list[tuple[list[str], str]]:
+    """(cells of a row's first line, the row's whole text with its folded lines) for each compared row."""
+    rows: list[tuple[list[str], str]] = []
+    for line in text.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        if cells[0]:
+            rows.append((cells, line))
+        elif rows:
+            rows[-1] = (rows[-1][0], rows[-1][1] + "\n" + line)
+    return rows
+
+
+def test_every_change_in_the_committed_compare_outputs_is_adjusted_over_baseline():
+    """compare prints the throughput its drift- and state-adjusted change implies (current, adjusted) beside the
+    raw medians: the change is that over the baseline's median, within rounding; and an inconclusive change whose
+    interval lies wholly beyond the threshold says why (too few rounds)."""
+    checked = 0
+    for path in COMPARE_OUTPUTS:
+        text = path.read_text()
+        assert "current, adjusted" in text, f"{path}: no adjusted throughput beside the change"
+        threshold = 1 + float(re.search(r"threshold ±([\d.]+)%", text).group(1)) / 100
+        for cells, whole in _compare_rows(text):
+            configuration, _, baseline, _, adjusted, change, verdict = cells[:7]
+            match = re.match(PCT, change)
+            if match is None or adjusted == "-":
+                continue
+            base = baseline.split(" (")[0]
+            assert agrees(ratio_of_pct(match.group(1)), adjusted, base), f"{path}: {configuration} {change} is not " \
+                f"{adjusted} / {base}"
+            low, high = ratio_of_pct(match.group(2)).low, ratio_of_pct(match.group(3)).high
+            if verdict == "inconclusive" and (low > threshold or high < 1 / threshold):
+                assert "too few rounds" in whole, f"{path}: {configuration}: {change} inconclusive without a reason"
+            checked += 1
+    assert checked > 100  # every committed output has a table of rows to check
+
+
+def test_check_prints_the_throughput_its_change_compares():
+    """`check`'s rule table: each change is 'favoured, adjusted' over the other's median, within rounding."""
+    from rich.console import Console
+
+    from mnist_core.regress.render import rules_table
+    from mnist_core.regress.rules import check_rules
+    from mnist_core.runs.runfile import read_run
+
+    run = read_run(REBUILT_RUNS[1])
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(rules_table(check_rules(run), 5.0))
+    checked = 0
+    for cells, _ in _compare_rows(console.export_text()):
+        favoured, other, adjusted, change = cells[3], cells[4], cells[5], cells[7]
+        match = re.match(PCT, change)
+        if match is not None:
+            assert agrees(ratio_of_pct(match.group(1)), adjusted, other), cells
+            checked += 1
+    assert checked >= 3
