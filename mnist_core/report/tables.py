@@ -76,9 +76,9 @@ def cpu_vs_gpu_table(runs: list[RunInput]) -> pd.DataFrame:
             gpu_rate, cpu_rate = item.rates or (item.gpu.measurement.median, item.cpu.measurement.median)
             rows.append({"machine": run.label, "what": item.what,
                          "cpu_setting": setting_label(item.cpu.config, with_batch=True),
-                         "cpu_samples_per_s": cpu_rate, "cpu_epoch_s": _epoch(run, cpu_rate),
+                         "cpu_adjusted_samples_per_s": cpu_rate, "cpu_epoch_s": _epoch(run, cpu_rate),
                          "gpu_setting": setting_label(item.gpu.config, with_batch=True),
-                         "gpu_samples_per_s": gpu_rate, "gpu_epoch_s": _epoch(run, gpu_rate),
+                         "gpu_adjusted_samples_per_s": gpu_rate, "gpu_epoch_s": _epoch(run, gpu_rate),
                          **_interval("gpu_vs_cpu", item.verdict.effect, item.verdict)})
     return pd.DataFrame(rows)
 
