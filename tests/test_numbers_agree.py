@@ -158,7 +158,7 @@ def _sections(markdown: str) -> dict[str, str]:
     return {github_anchor(part.splitlines()[0]): part for part in parts}
 
 
-MEASURED = [rf"({RATE})(?= vs )", rf"({RATE}) (?:samples/s|GB/s)", rf"({NUMBER}) (?:s|ms|µs) ", rf"({NUMBER}\.\d)%"]
+MEASURED = [rf"({RATE})(?= vs )", rf"({RATE}) (?:samples/s|GB/s)", rf"({NUMBER}) (?:s|ms|µs)\b", rf"({NUMBER}\.\d)%"]
 
 
 def test_every_number_in_a_finding_is_printed_by_the_section_it_links_to(rebuilt):
