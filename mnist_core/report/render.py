@@ -11,7 +11,7 @@ import base64
 import html
 import re
 
-from mnist_core.report.formatting import column_label, display_rows, format_cell, rate, right_aligned
+from mnist_core.report.formatting import column_label, display_rows, format_cell, right_aligned, tutorial_cell
 from mnist_core.report.model import Figure, Report, Section, Table
 
 
@@ -41,7 +41,7 @@ def pivot_rows(table: Table) -> tuple[list[str], list[list[str]], list[list[bool
                 continue
             record = match.iloc[0].to_dict()
             if record.get("reference"):
-                cells.append(f"the tutorial's setting ({rate(record['samples_per_s'])}/s)")
+                cells.append(tutorial_cell(record))
             else:
                 cells.append(format_cell(value, record[value], record) + (" ★" if record.get("best") else ""))
             flags.append(bool(record.get("best")))

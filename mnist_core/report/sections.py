@@ -45,21 +45,29 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
     sections = []
     if not tables["cpu_vs_gpu"].empty:
         sections.append(Section("cpu-vs-gpu", "GPU vs CPU", (
-            "Each device at the tutorial's setting, and each at its own fastest configuration. The ratio's 95% "
-            "interval comes from rounds of the two taken in pairs when the run could (the tutorial's setting) and "
-            "from each device's own pairs otherwise.",),
+            "Each device at the tutorial's setting, and each at its own fastest configuration. Each ratio is the "
+            "quotient of the two adjusted samples/s beside it (at the tutorial's setting, its median); its 95% "
+            "interval combines each row's ratio to its device's tutorial setting with the interval between the two "
+            "devices' tutorial settings.",),
             _table("cpu_vs_gpu", "GPU vs CPU", tables["cpu_vs_gpu"], several)))
     sections.append(Section("settings", "DataLoader settings", (
         "Every DataLoader setting of the tutorial's MLP against the tutorial's setting (batch 128, 2 workers, "
         "pinned, non_blocking; on the CPU pinning and non_blocking cannot act). Each cell: the change in "
         f"samples/s with its 95% interval and the verdict: faster or slower only when the whole interval lies "
-        f"beyond ±{SETTINGS_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise.",),
+        f"beyond ±{SETTINGS_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise, and inconclusive "
+        "wherever it lies when the row had too few rounds for a 95% interval (the cell says so; rerun with "
+        "--bench-profile=full). A cell's change is the row's adjusted samples/s (Training throughput table) over "
+        "the tutorial's setting's median.",),
         _table("settings", "Δ samples/s vs the tutorial's setting, by batch size", tables["settings"], several,
                pivot=(("machine", "device", "setting"), "batch_size", "delta_pct"), collapsed=False),
         _figure(figures, SETTINGS_PNG, "Each setting vs the tutorial's, with 95% intervals, per device and batch size")))
     sections.append(Section("pipelines", "Pipelines and batch sizes", (
-        "Training samples/s of every configuration measured, with the 95% interval of its median and the ratio to "
-        "the tutorial's setting on the same device.",),
+        "Training samples/s of every configuration measured: the median of its own rounds with its 95% interval, "
+        "and its adjusted samples/s, the tutorial's setting's median times the row's ratio to that setting. The "
+        "ratio is estimated round by round against the tutorial's setting (paired rounds, Hodges-Lehmann, so the "
+        "machine's drift while the row ran is divided out; older run files: from the two rows' rounds), so it can "
+        "differ from the ratio of the two medians; every ratio and change in this report is a quotient of adjusted "
+        "samples/s.",),
         _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial"))
         + _table("launch", "The captured GPU steps against the launch floor (kernels per step x a replayed kernel's "
                            "cost: what launches alone would take)", tables["launch"], several, hide=("id",),

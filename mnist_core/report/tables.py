@@ -14,8 +14,8 @@ import pandas as pd
 
 from mnist_core.units import BYTES_PER_MIB
 from mnist_core.measure.effect import Effect, Verdict
-from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, setting_grid,
-                                        setting_label, train_rows, tutorial_row, vs_tutorial)
+from mnist_core.report.analysis import (DEVICE_NAME, adjusted_rate, copy_rows, device_answer, gpu_vs_cpu, judge,
+                                        setting_grid, setting_label, train_rows, tutorial_row, vs_tutorial)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
@@ -50,9 +50,12 @@ PCIE_TARGET_FRACTION = 0.70
 
 
 def _interval(prefix: str, effect: Effect, verdict: Verdict | None = None, *, pct: bool = False) -> dict:
+    """The effect, its interval and verdict; `_why` says why a verdict departs from the interval's reading (too
+    few rounds for a 95% interval: inconclusive wherever the interval lies)."""
     scale = (lambda value: (value - 1) * 100) if pct else (lambda value: value)
+    why = f"too few rounds ({effect.pairs})" if verdict is not None and not effect.reliable else None
     return {prefix: scale(effect.ratio), f"{prefix}_low": scale(effect.low), f"{prefix}_high": scale(effect.high),
-            f"{prefix}_verdict": verdict.label if verdict is not None else None}
+            f"{prefix}_verdict": verdict.label if verdict is not None else None, f"{prefix}_why": why}
 
 
 def _rate(prefix: str, row) -> dict:
@@ -60,9 +63,9 @@ def _rate(prefix: str, row) -> dict:
     return {prefix: interval.estimate, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
 
 
-def _epoch(run: RunInput, row: ThroughputRow) -> float | None:
+def _epoch(run: RunInput, samples_per_s: float | None) -> float | None:
     samples = epoch_samples(run.run)
-    return samples / row.measurement.median if samples else None
+    return samples / samples_per_s if samples and samples_per_s else None
 
 
 # GPU vs CPU ------------------------------------------------------------------------------------------
@@ -70,11 +73,12 @@ def cpu_vs_gpu_table(runs: list[RunInput]) -> pd.DataFrame:
     rows = []
     for run in runs:
         for item in gpu_vs_cpu(run.run):
+            gpu_rate, cpu_rate = item.rates or (item.gpu.measurement.median, item.cpu.measurement.median)
             rows.append({"machine": run.label, "what": item.what,
                          "cpu_setting": setting_label(item.cpu.config, with_batch=True),
-                         "cpu_samples_per_s": item.cpu.measurement.median, "cpu_epoch_s": _epoch(run, item.cpu),
+                         "cpu_adjusted_samples_per_s": cpu_rate, "cpu_epoch_s": _epoch(run, cpu_rate),
                          "gpu_setting": setting_label(item.gpu.config, with_batch=True),
-                         "gpu_samples_per_s": item.gpu.measurement.median, "gpu_epoch_s": _epoch(run, item.gpu),
+                         "gpu_adjusted_samples_per_s": gpu_rate, "gpu_epoch_s": _epoch(run, gpu_rate),
                          **_interval("gpu_vs_cpu", item.verdict.effect, item.verdict)})
     return pd.DataFrame(rows)
 
@@ -94,6 +98,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
             rows.append({"machine": run.label, "device": DEVICE_NAME[device],
                          "setting": setting_label(tutorial.config).removeprefix("DataLoader, "),
                          "batch_size": tutorial.config.batch_size, **_rate("samples_per_s", tutorial),
+                         "adjusted_samples_per_s": adjusted_rate(run.run, tutorial),
                          "delta_pct": 0.0, "delta_pct_low": None, "delta_pct_high": None, "delta_pct_verdict": None,
                          "reference": True, "best": best is tutorial})
             for judged in setting_grid(run.run, device):
@@ -101,6 +106,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
                 rows.append({"machine": run.label, "device": DEVICE_NAME[device],
                              "setting": setting_label(row.config).removeprefix("DataLoader, "),
                              "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
+                             "adjusted_samples_per_s": adjusted_rate(run.run, row),
                              **_interval("delta_pct", judged.effect, judged.verdict, pct=True),
                              "reference": False, "best": row is best})
     return pd.DataFrame(rows)
@@ -118,7 +124,8 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
             rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device, row.config.device),
                          "model": row.config.model.upper(), "setting": setting_label(row.config),
                          "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
-                         "epoch_s": _epoch(run, row) if kind == "train" else None,
+                         "epoch_s": _epoch(run, row.measurement.median) if kind == "train" else None,
+                         "adjusted_samples_per_s": adjusted_rate(run.run, row),
                          **(_interval("vs_tutorial", verdict.effect, verdict) if verdict else
                             {"vs_tutorial": 1.0 if row is tutorial else None}),
                          "tutorial": row is tutorial, "id": row.id})
@@ -232,7 +239,7 @@ def suite_checks_table(runs: list[RunInput]) -> pd.DataFrame:
             numerator, denominator = _target_row(device_rows, target.numerator), _target_row(device_rows, target.denominator)
             if numerator is None or denominator is None:
                 continue
-            ratio = numerator.measurement.median / denominator.measurement.median
+            ratio = judge(run.run, numerator, denominator).effect.ratio  # as the throughput table's ratios
             rows.append({"machine": run.label, "check": f"{target.name} ({DEVICE_NAME[target.device]})",
                          "measured_x": ratio, "target_x": target.minimum,
                          "status": "reached" if ratio >= target.minimum else "not reached on this machine"})
