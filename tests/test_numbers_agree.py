@@ -231,17 +231,17 @@ COMPARE_OUTPUTS = sorted(EVIDENCE.rglob("*compare*.txt"))
 
 
 def _compare_rows(text: str) -> list[tuple[list[str], str]]:
-    """(cells of a row's first line, the row's whole text with its folded lines) for each compared row."""
-    rows: list[tuple[list[str], str]] = []
+    """(cells of a row's first line, the row's cells with their folded lines joined, as one text) per compared row."""
+    rows: list[tuple[list[str], list[str]]] = []
     for line in text.splitlines():
         if not line.startswith("│"):
             continue
         cells = [cell.strip() for cell in line.strip("│").split("│")]
         if cells[0]:
-            rows.append((cells, line))
+            rows.append((cells, list(cells)))
         elif rows:
-            rows[-1] = (rows[-1][0], rows[-1][1] + "\n" + line)
-    return rows
+            rows[-1] = (rows[-1][0], [f"{whole} {more}".strip() for whole, more in zip(rows[-1][1], cells)])
+    return [(first, " | ".join(whole)) for first, whole in rows]
 
 
 def test_every_change_in_the_committed_compare_outputs_is_adjusted_over_baseline():
