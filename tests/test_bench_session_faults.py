@@ -15,6 +15,7 @@ from mnist_core.runs.runfile import SECTION, load_run
 
 # --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make_dir, fragment", [
     (lambda tmp: "/proc/nope", "--results-dir '/proc/nope': cannot write there: No such file or directory"),
     (lambda tmp: tmp / "a-file", "is a file, not a folder"),
@@ -58,6 +59,7 @@ BREAKER = '''
 '''
 
 
+@pytest.mark.slow
 def test_results_dir_lost_mid_sweep_is_reported_once_and_nothing_measured_is_lost(tmp_path):
     (tmp_path / "breaker").mkdir()
     (tmp_path / "breaker" / "results_breaker.py").write_text(textwrap.dedent(BREAKER))
@@ -95,6 +97,7 @@ def interrupt_sweep(tmp_path, signum):
             "autosaved": load_run(autosaved), "output": output, "returncode": returncode}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_sweep_is_partial_in_every_output_file(tmp_path, signum):
     sweep = interrupt_sweep(tmp_path, signum)
@@ -113,6 +116,7 @@ def test_completed_sweep_is_complete_in_benchmark_json(quick_run):
         assert section["complete"] is True and section["interrupted"] is False
 
 
+@pytest.mark.slow
 def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
     exported = tmp_path / "pytest-benchmark.json"
     completed = run_bench(tmp_path / "results", "-k", "train", "-x", "--no-report", f"--benchmark-json={exported}",
@@ -141,6 +145,7 @@ def _stopped_by(tmp_path, fault: str) -> tuple[dict, str]:
     return run, output
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrupt(tmp_path):
     """On a GPU machine `timeout` killed the DataLoader workers along with the session; closing the loader
     raised "worker killed" in place of the KeyboardInterrupt and the sweep ran on for 70 s."""
@@ -148,6 +153,7 @@ def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrup
     assert "PARTIAL (interrupted)" in output
 
 
+@pytest.mark.slow
 def test_a_worker_killed_by_the_groups_signal_stops_the_sweep_when_the_interrupt_never_arrived(tmp_path):
     """A SIGTERM to the process group killed the DataLoader workers, but in this process it landed where Python
     ignores exceptions: the only sign is torch's "worker killed by signal: Terminated". The sweep stops there,
