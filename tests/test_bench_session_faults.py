@@ -9,8 +9,10 @@ import textwrap
 
 import pytest
 
+from cli_helpers import run_cli
 from conftest import REPO_ROOT, bench_command, cpu_session_env, interrupt_bench, run_bench, saved_runs
 from mnist_core.runs.runfile import SECTION, load_run
+from mnist_core.runs.status import RunStatus
 
 
 # --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------
@@ -117,7 +119,9 @@ def test_completed_sweep_is_complete_in_benchmark_json(quick_run):
 
 
 @pytest.mark.slow
-def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
+def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path, capsys):
+    """Every surface names a run stopped by -x alike (runs/status.py): the session's last lines, the report,
+    compare and baseline save; none calls it interrupted."""
     exported = tmp_path / "pytest-benchmark.json"
     completed = run_bench(tmp_path / "results", "-k", "train", "-x", "--no-report", f"--benchmark-json={exported}",
                           env={"MNIST_BENCH_INJECT": "oom@model=cnn"})  # after the mlp rows
@@ -126,7 +130,17 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
     (run,) = saved_runs(tmp_path / "results")
     for section in (load_run(run)[SECTION], json.loads(exported.read_text())[SECTION]):
         assert section["complete"] is False and section["interrupted"] is False
-    assert "PARTIAL (stopped early)" in output
+    status = str(RunStatus.STOPPED_EARLY)
+    assert f"mnist-bench run ({status}) saved to" in output
+    code, report_out, _ = run_cli(capsys, "report", run, "--out", tmp_path / "report")
+    report_md = (tmp_path / "report" / "report.md").read_text()
+    code_compare, compare_out, _ = run_cli(capsys, "compare", run, run)
+    code_save, save_out, _ = run_cli(capsys, "baseline", "save", run, "--results-dir", tmp_path / "results")
+    assert (code, code_compare, code_save) == (0, 0, 0)
+    assert f"· {status} ·" in report_md and f"| status | {status} |" in report_md
+    assert f"note: the current run is {status}" in compare_out and f"(a {status} run)" in save_out
+    for text in (output, report_md, report_out, compare_out, save_out):
+        assert "interrupted" not in text.lower()
 
 
 # an interrupt whose KeyboardInterrupt is lost on the way still stops the sweep --------------------------------------

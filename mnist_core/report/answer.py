@@ -120,5 +120,5 @@ def answer_lines(run: Run) -> list[str]:
         lines.append(f"{len(undecided)} of these comparisons {verb} inconclusive (the interval overlaps ±"
                      f"{SETTINGS_THRESHOLD_PCT:g}%): {RERUN}.")
     if not run.complete:
-        lines.append(f"PARTIAL run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")
+        lines.append(f"{run.status} run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")
     return lines
