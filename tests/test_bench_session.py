@@ -170,6 +170,7 @@ def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     assert latest_run(tmp_path) == gpu
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option, fragment", [
     ("--bench-profile=nope", "argument --bench-profile: unknown profile 'nope'; use one of quick, default, full"),
     ("--devices=tpu", "argument --devices: 'tpu': tpu is not a device"),
@@ -192,6 +193,7 @@ def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment, 
     assert "Traceback" not in output and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_options_parse_with_spaces_from_any_folder(tmp_path, fashion_dir):
     """The plugin comes from the installed package's entry point, so pytest knows its options before it reads
     the command line: values given after a space are not taken for paths, from a folder outside the repo."""
@@ -207,6 +209,7 @@ def test_options_parse_with_spaces_from_any_folder(tmp_path, fashion_dir):
     assert [bench["name"] for bench in load_run(path)["benchmarks"]] == ["test_loader[cpu-mlp-resident-bs128]"]
 
 
+@pytest.mark.slow
 def test_bad_fault_hook_stops_the_session(tmp_path, fashion_dir):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
                f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider",
@@ -217,6 +220,7 @@ def test_bad_fault_hook_stops_the_session(tmp_path, fashion_dir):
     assert "ERROR: MNIST_BENCH_INJECT: unknown fault 'slow'" in completed.stderr + completed.stdout
 
 
+@pytest.mark.slow
 def test_data_root_without_files(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -10,6 +10,7 @@ from mnist_core.regress.comparison import (ALL_KINDS, BACK_TO_BACK_H, MISSING, N
                                           Resolution, RowComparison)
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 from mnist_core.runs.runfile import FORMAT_METHODS
+from mnist_core.runs.status import RunStatus
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
                   INCONCLUSIVE: "dim", SAME: ""}
@@ -64,9 +65,9 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     if comparison.key_differences:
         lines.append(f"warning: different hardware keys ({'; '.join(comparison.key_differences)}): "
                      "compared anyway (--allow-hardware-mismatch)")
-    for name, partial in (("baseline", comparison.baseline_partial), ("current run", comparison.current_partial)):
-        if partial:
-            lines.append(f"note: the {name} is PARTIAL (interrupted): only its completed benchmarks are compared")
+    for name, status in (("baseline", comparison.baseline_status), ("current run", comparison.current_status)):
+        if status is not RunStatus.COMPLETE:
+            lines.append(f"note: the {name} is {status}: only its completed benchmarks are compared")
     for shift in comparison.shifts:
         where = "host-to-device copies" if shift.group == "copies" else f"{shift.group.upper()} rows"
         if shift.verdict.decided:

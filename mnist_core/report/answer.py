@@ -191,5 +191,5 @@ def answer_lines(run: Run) -> list[str]:
         lines.append(_adjusted_note(run))
     lines += _dataset_line(run)
     if not run.complete:
-        lines.append(f"PARTIAL run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")
+        lines.append(f"{run.status} run: {len(run.rows)} benchmarks measured before it stopped; the answer covers those.")
     return lines

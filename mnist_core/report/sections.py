@@ -12,6 +12,7 @@ from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Answer, Figure, Report, Section, Table
 from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
 from mnist_core.report.tables import environment_table
+from mnist_core.runs.status import RunStatus
 
 COLLAPSE_ROWS = 12  # longer tables are folded away behind their title
 
@@ -32,7 +33,7 @@ def _figure(figures: dict[str, bytes], filename: str, caption: str) -> tuple[Fig
 def status_line(run: RunInput) -> str:
     section = run.section
     skipped, failed = len(section.get("skipped") or []), len(section.get("failed") or [])
-    state = "complete" if run.complete else ("PARTIAL (interrupted)" if section.get("interrupted") else "PARTIAL")
+    state = RunStatus.of_section(section)
     counts = f"{len(run.run.rows)} benchmarks" + (f", {failed} failed" if failed else "") + \
         (f", {skipped} skipped" if skipped else "") + (f", {len(run.run.unusable)} unusable" if run.run.unusable else "")
     return (f"{run.label}: {run.path.name} · {section.get('profile')} profile · "
@@ -102,7 +103,7 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
     if not checks.empty:
         sections.append(Section("checks", "Suite checks", (
             "Checks of the suite itself, not of your machine: the ratios its fast paths were designed to reach on "
-            "machines like those in its design notes, and its own cost against a bare training loop written the "
+            "machines like those in the README's results, and its own cost against a bare training loop written the "
             "way a user writes it (the suite must not be more than 3% slower).",),
             _table("suite_checks", "The suite's design targets and overhead", checks, several)))
     environment = environment_table(runs)

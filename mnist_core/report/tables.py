@@ -20,6 +20,7 @@ from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
 from mnist_core.runs.rows import AccuracyRow, ThroughputRow
+from mnist_core.runs.status import RunStatus
 
 TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy", "noise", "drift",
           "suite_checks", "not_measured", "unusable", "side_by_side")
@@ -27,8 +28,9 @@ TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth"
 
 @dataclass(frozen=True)
 class Target:
-    """A ratio the suite is designed to reach on a machine like the ones in DESIGN.md: a check of the
-    suite itself (is its fast path as fast as it should be), not a grade of the user's machine."""
+    """A ratio the suite is designed to reach on an H100-class GPU or a 2-core CPU machine (the README's "Results
+    in this repository", runs in docs/evidence/): a check of the suite itself (is its fast path as fast as it
+    should be), not a grade of the user's machine."""
 
     name: str
     device: str
@@ -358,8 +360,7 @@ def environment_table(runs: list[RunInput]) -> pd.DataFrame:
             "date": when(section.get("started_at") or run.run.data.get("datetime")),
             "session wall time": f"{section['wall_s']:.0f} s" if section.get("wall_s") else None,
             "run file": str(run.path),
-            "status": "complete" if run.complete else
-                      ("PARTIAL (interrupted)" if section.get("interrupted") else "PARTIAL (unfinished)"),
+            "status": str(RunStatus.of_section(section)),
             "benchmarks": f"{len(run.run.rows)} measured, {len(skipped)} skipped, {len(failed)} failed"
                           + (f", {len(run.run.unusable)} unusable" if run.run.unusable else ""),
         }

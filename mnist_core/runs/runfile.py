@@ -24,6 +24,7 @@ from mnist_core.errors import RunFileError
 from mnist_core.runs.files import claim_new, is_locked, write_json_atomic  # noqa: F401  (write_json_atomic: API)
 from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, RowProblem, Unusable,
                                   check_round_times, row_from_info, row_id)
+from mnist_core.runs.status import RunStatus
 
 FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
 # How each format measured, for a comparison across formats to say why its verdicts may be the method's.
@@ -242,6 +243,10 @@ class Run:
     @property
     def complete(self) -> bool:
         return bool(self.section.get("complete", True))
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus.of_section(self.section)
 
     @property
     def saved_at(self) -> datetime | None:
