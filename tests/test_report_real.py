@@ -116,7 +116,7 @@ def test_dataframe_api(quick_run, run):
     assert {"machine", "id", "kind", "device", "samples_per_s", "epoch_s", "iqr_pct", "noisy"} <= set(frame.columns)
     tables = report_tables(quick_run)
     assert set(tables) == {"cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy",
-                           "noise", "drift", "suite_checks", "not_measured", "unusable", "side_by_side"}
+                           "noise", "drift", "suite_checks", "not_measured", "unusable", "side_by_side", "crossover"}
     tutorial = tables["settings"][tables["settings"]["reference"]].iloc[0]
     assert tutorial["samples_per_s"] == next(row for row in run.rows if getattr(row, "reference", False)).measurement.median
 

@@ -166,6 +166,32 @@ def setting_grid(run: Run, device: str) -> list[Judged]:
             if row.config.model == "mlp" and row.config.loader == "dataloader" and row is not tutorial]
 
 
+# pipeline family -> the loaders whose best row stands for it when the GPU is set against the CPU
+CROSSOVER_FAMILIES = (("DataLoader", ("dataloader",)), ("resident data", ("resident", "resident-graph")))
+
+
+def crossover(run: Run) -> dict[str, list[tuple[int, Judged]]]:
+    """Per pipeline family, the GPU's best MLP row against the CPU's at each batch size both devices measured
+    (empty unless the run has both devices)."""
+    if set(devices(run)) != {"cpu", "cuda"}:
+        return {}
+    out = {}
+    for family, loaders in CROSSOVER_FAMILIES:
+        cells = []
+        for batch in sorted({row.config.batch_size for row in train_rows(run)}):
+            best = {}
+            for device in ("cpu", "cuda"):
+                rows = [row for row in train_rows(run, device) if row.config.model == "mlp"
+                        and row.config.loader in loaders and row.config.batch_size == batch]
+                if rows:
+                    best[device] = max(rows, key=lambda row: row.measurement.median)
+            if len(best) == 2:
+                cells.append((batch, judge(best["cuda"], best["cpu"])))
+        if cells:
+            out[family] = cells
+    return out
+
+
 def inconclusive(verdicts: list[Verdict]) -> list[Verdict]:
     return [verdict for verdict in verdicts if verdict.label == INCONCLUSIVE]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, SAME, SLOWER
-from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, accuracy_rows, copy_rows,
+from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, accuracy_rows, copy_rows, crossover,
                                         devices, judge, setting_label, train_rows, tutorial_row)
 from mnist_core.report.formatting import duration, size, times
 from mnist_core.report.inputs import RunInput
@@ -42,20 +42,8 @@ def _busy_gpu(run: RunInput) -> list[_Candidate]:
 
 def _crossover(run: RunInput) -> list[_Candidate]:
     """Per pipeline family, GPU vs CPU at each batch size both measured."""
-    if set(devices(run.run)) != {"cpu", "cuda"}:
-        return []
     out = []
-    for family, loaders in (("DataLoader", ("dataloader",)), ("resident data", ("resident", "resident-graph"))):
-        cells = []
-        for batch in sorted({row.config.batch_size for row in train_rows(run.run)}):
-            best = {}
-            for device in ("cpu", "cuda"):
-                rows = [row for row in train_rows(run.run, device) if row.config.model == "mlp"
-                        and row.config.loader in loaders and row.config.batch_size == batch]
-                if rows:
-                    best[device] = max(rows, key=lambda row: row.measurement.median)
-            if len(best) == 2:
-                cells.append((batch, judge(best["cuda"], best["cpu"])))
+    for family, cells in crossover(run.run).items():
         if len(cells) < 2:
             continue
         wins = [batch for batch, judged in cells if judged.verdict.label == FASTER]

@@ -108,7 +108,9 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
                                      several, collapsed=False)))
     if several:
         sections.append(Section("machines", "Side by side", (
-            "Every benchmark with its median on each machine (samples/s; GB/s for copies).",),
+            "Every benchmark measured on more than one machine: its median on each, with the 95% interval, and "
+            f"its ratio to {runs[0].label}'s (samples/s; GB/s for copies). The machines ran in separate sessions, so "
+            "a ratio's interval comes from the two machines' rounds alone: drift between sessions is not in it.",),
             _table("side_by_side", "Side by side by machine", tables["side_by_side"], several=True)))
     answers = tuple(Answer(run.label, tuple(answer_lines(run.run))) for run in runs)
     title = f"mnist-bench report: {' vs '.join(run.label for run in runs)}"
