@@ -51,7 +51,7 @@ def test_side_by_side_report(two_runs, tmp_path):
     interval = ref.measurement.interval
     median = f"{rate(interval.estimate)} [{rate(interval.low)}–{rate(interval.high)}]"
     assert [cells[3] for cells in rows] == [median] * 2  # the same rounds, so the same numbers on each machine
-    assert rows[1][4].startswith("1.00× [") and rows[1][4].endswith("= same")
+    assert rows[0][4] == "1.00×" and rows[1][4].startswith("1.00× [")  # the ratio to itself; then to the first
     environment = markdown.split("## Environment and what was not measured\n", 1)[1].split("\n## ", 1)[0]
     assert f"| {host} | {LAPTOP} |" in environment
     # with several machines, each answer and finding names the machine it is about
