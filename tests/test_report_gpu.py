@@ -12,7 +12,7 @@ import pytest
 from mnist_core.measure.effect import FASTER, SAME
 from mnist_core.report import build_report, load_runs, report_tables, to_markdown, write_report
 from mnist_core.report.findings import MAX_FINDINGS
-from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
+from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, THROUGHPUT_PNG
 
 from report_data import GPU_NAME, PCIE_GB_S, RESIDENT, gpu_run, throughput_bench
 
@@ -100,9 +100,9 @@ def test_findings_are_few_ranked_and_in_plain_words(report):
 
 def test_gpu_report_files_are_self_contained(gpu_path, tmp_path):
     written = write_report([gpu_path], tmp_path / "gpu-report")
-    assert {path.name for path in written.plots} == {THROUGHPUT_PNG, SETTINGS_PNG, BANDWIDTH_PNG}
+    assert {path.name for path in written.plots} == {CROSSOVER_PNG, THROUGHPUT_PNG, SETTINGS_PNG, BANDWIDTH_PNG}
     page = written.html.read_text()
-    assert page.count('<img src="data:image/png;base64,') == 3 and 'src="throughput' not in page
+    assert page.count('<img src="data:image/svg+xml;base64,') == 4 and 'src="throughput' not in page
     for anchor in ("cpu-vs-gpu", "settings", "pipelines", "bandwidth", "gpu", "noise", "checks", "environment"):
         assert f'id="{anchor}"' in page, anchor
     assert page.index('id="answer"') < page.index('id="findings"') < page.index("<nav>")

@@ -249,6 +249,37 @@ def undecided_why(verdict: Verdict) -> str:
     return f"its 95% interval reaches across ±{verdict.threshold_pct:g}%"
 
 
+# (what, GPU pipelines, CPU pipelines): each crossover compares exactly these, never a CUDA graph under "resident"
+CROSSOVER_FAMILIES = (
+    ("the fastest DataLoader setting on each device", ("dataloader",), ("dataloader",)),
+    ("data resident in memory (no CUDA graph)", ("resident",), ("resident",)),
+    ("the step in a CUDA graph on the GPU (data resident) against data resident on the CPU", ("resident-graph",),
+     ("resident",)),
+)
+
+
+def crossover(run: Run) -> dict[str, list[tuple[int, Judged]]]:
+    """Per pipeline family, the GPU's best MLP row against the CPU's at each batch size both devices measured
+    (empty unless the run has both devices)."""
+    if set(devices(run)) != {"cpu", "cuda"}:
+        return {}
+    out = {}
+    for family, gpu_loaders, cpu_loaders in CROSSOVER_FAMILIES:
+        cells = []
+        for batch in sorted({row.config.batch_size for row in train_rows(run)}):
+            best = {}
+            for device, loaders in (("cuda", gpu_loaders), ("cpu", cpu_loaders)):
+                rows = [row for row in train_rows(run, device) if row.config.model == "mlp"
+                        and row.config.loader in loaders and row.config.batch_size == batch]
+                if rows:
+                    best[device] = max(rows, key=lambda row: adjusted_rate(run, row) or row.measurement.median)
+            if len(best) == 2:
+                cells.append((batch, judge(run, best["cuda"], best["cpu"])))
+        if cells:
+            out[family] = cells
+    return out
+
+
 def inconclusive(verdicts: list[Verdict]) -> list[Verdict]:
     return [verdict for verdict in verdicts if verdict.label == INCONCLUSIVE]
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, Judged, accuracy_rows, adjusted_rate, copy_rows,
-                                        devices, judge, setting_label, train_rows, tutorial_row, undecided_why)
+                                        crossover, devices, judge, setting_label, train_rows, tutorial_row,
+                                        undecided_why)
 from mnist_core.report.formatting import duration, rate, size
 from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Finding
@@ -80,30 +81,11 @@ def _summary(cells: list[Judged], faster: str, slower: str) -> str:
     return head + "; ".join(parts)
 
 
-CROSSOVER_FAMILIES = (  # (what, GPU pipelines, CPU pipelines): each finding compares exactly these
-    ("the fastest DataLoader setting on each device", ("dataloader",), ("dataloader",)),
-    ("data resident in memory (no CUDA graph)", ("resident",), ("resident",)),
-    ("the step in a CUDA graph on the GPU (data resident) against data resident on the CPU", ("resident-graph",),
-     ("resident",)),
-)
-
-
 def _crossover(run: RunInput) -> list[_Candidate]:
     """Per pipeline family, GPU vs CPU at each batch size both measured."""
-    if set(devices(run.run)) != {"cpu", "cuda"}:
-        return []
     out = []
-    for family, gpu_loaders, cpu_loaders in CROSSOVER_FAMILIES:
-        cells = []
-        for batch in sorted({row.config.batch_size for row in train_rows(run.run)}):
-            best = {}
-            for device, loaders in (("cuda", gpu_loaders), ("cpu", cpu_loaders)):
-                rows = [row for row in train_rows(run.run, device) if row.config.model == "mlp"
-                        and row.config.loader in loaders and row.config.batch_size == batch]
-                if rows:
-                    best[device] = max(rows, key=lambda row: adjusted_rate(run.run, row) or row.measurement.median)
-            if len(best) == 2:
-                cells.append(judge(run.run, best["cuda"], best["cpu"]))
+    for family, batches in crossover(run.run).items():
+        cells = [judged for _, judged in batches]
         if len(cells) < 2:
             continue
         summary = _summary(cells, "the GPU is faster", "the GPU is slower (choose the CPU)")

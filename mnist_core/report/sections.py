@@ -10,7 +10,7 @@ from mnist_core.report.findings import all_findings
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Answer, Figure, Report, Section, Table
-from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
+from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, THROUGHPUT_PNG, Drawing
 from mnist_core.report.tables import environment_table
 from mnist_core.runs.status import RunStatus
 
@@ -26,8 +26,11 @@ def _table(key: str, title: str, frame: pd.DataFrame, several: bool, **options) 
     return (Table(key, title, frame, hide=hide, collapsed=collapsed, **options),)
 
 
-def _figure(figures: dict[str, bytes], filename: str, caption: str) -> tuple[Figure, ...]:
-    return (Figure(filename, caption, figures[filename]),) if filename in figures else ()
+def _figure(figures: dict[str, Drawing], filename: str, caption: str) -> tuple[Figure, ...]:
+    if filename not in figures:
+        return ()
+    drawing = figures[filename]
+    return (Figure(filename, caption, drawing.png, drawing.svg, drawing.svg_narrow),)
 
 
 def status_line(run: RunInput) -> str:
@@ -40,7 +43,7 @@ def status_line(run: RunInput) -> str:
             f"{when(section.get('started_at') or run.run.data.get('datetime'))} · {state} · {counts}")
 
 
-def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures: dict[str, bytes]) -> Report:
+def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures: dict[str, Drawing]) -> Report:
     several = len(runs) > 1
     gpu = any(run.machine_info.get("gpu_name") for run in runs)
     sections = []
@@ -50,7 +53,9 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
             "quotient of the two adjusted samples/s beside it (at the tutorial's setting, its median); its 95% "
             "interval combines each row's ratio to its device's tutorial setting with the interval between the two "
             "devices' tutorial settings.",),
-            _table("cpu_vs_gpu", "GPU vs CPU", tables["cpu_vs_gpu"], several)))
+            _table("cpu_vs_gpu", "GPU vs CPU", tables["cpu_vs_gpu"], several),
+            _figure(figures, CROSSOVER_PNG, "GPU ÷ CPU samples/s by batch size per pipeline, 95% intervals: above "
+                                            "the 1× line the GPU is faster")))
     sections.append(Section("settings", "DataLoader settings", (
         "Every DataLoader setting of the tutorial's MLP against the tutorial's setting (batch 128, 2 workers, "
         "pinned, non_blocking; on the CPU pinning and non_blocking cannot act). Each cell: the change in "
@@ -117,7 +122,9 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
                                      several, collapsed=False)))
     if several:
         sections.append(Section("machines", "Side by side", (
-            "Every benchmark with its median on each machine (samples/s; GB/s for copies).",),
+            "Every benchmark measured on more than one machine: its median on each, with the 95% interval, and "
+            f"its ratio to {runs[0].label}'s (samples/s; GB/s for copies). The machines ran in separate sessions, so "
+            "a ratio's interval comes from the two machines' rounds alone: drift between sessions is not in it.",),
             _table("side_by_side", "Side by side by machine", tables["side_by_side"], several=True)))
     answers = tuple(Answer(run.label, tuple(answer_lines(run.run))) for run in runs)
     title = f"mnist-bench report: {' vs '.join(run.label for run in runs)}"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mnist_core.units import BYTES_PER_MIB
-from mnist_core.measure.effect import Effect, Verdict
-from mnist_core.report.analysis import (DEVICE_NAME, adjusted_rate, copy_rows, device_answer, gpu_vs_cpu, judge,
-                                        setting_grid, setting_label, train_rows, tutorial_row, vs_tutorial)
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, Effect, Verdict, compare, unpaired
+from mnist_core.report.analysis import (DEVICE_NAME, adjusted_rate, copy_rows, crossover, device_answer, gpu_vs_cpu,
+                                        judge, setting_grid, setting_label, train_rows, tutorial_row, vs_tutorial)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
@@ -23,7 +23,7 @@ from mnist_core.runs.rows import AccuracyRow, ThroughputRow
 from mnist_core.runs.status import RunStatus
 
 TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy", "noise", "drift",
-          "suite_checks", "not_measured", "unusable", "side_by_side")
+          "suite_checks", "not_measured", "unusable", "side_by_side", "crossover")
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,15 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
     if kind != "train" and not out.empty:
         out = out.drop(columns=["epoch_s"])
     return out
+
+
+def crossover_table(runs: list[RunInput]) -> pd.DataFrame:
+    """GPU ÷ CPU samples/s per pipeline family and batch size (each device's best MLP row of the family), with
+    the interval and verdict: where the GPU starts to pay. Empty unless a run has both devices."""
+    rows = [{"machine": run.label, "pipeline": family, "batch_size": batch,
+             **_interval("gpu_vs_cpu", judged.effect, judged.verdict)}
+            for run in runs for family, cells in crossover(run.run).items() for batch, judged in cells]
+    return pd.DataFrame(rows)
 
 
 def pipelines_table(runs: list[RunInput]) -> pd.DataFrame:
@@ -296,21 +305,37 @@ def unusable_table(runs: list[RunInput]) -> pd.DataFrame:
 
 # several machines ---------------------------------------------------------------------------------------------
 def side_by_side_table(runs: list[RunInput]) -> pd.DataFrame:
-    """One row per benchmark id, one column per machine: samples/s (GB/s for copies). Empty for one machine."""
+    """Every benchmark measured on more than one machine, one row per machine, adjacent: its median with the 95%
+    interval, and its ratio to the first machine's (independent sessions: an unpaired interval of the two
+    machines' rounds). Empty for one machine."""
     if len(runs) < 2:
         return pd.DataFrame()
-    rows: dict[str, dict] = {}
+    measured: dict[str, dict[str, object]] = {}
     for run in runs:
         for row in run.run.rows:
-            if isinstance(row, AccuracyRow):
+            if not isinstance(row, AccuracyRow):
+                measured.setdefault(row.id, {})[run.label] = row.measurement
+    first = runs[0].label
+    rows = []
+    for bench_id, by_machine in measured.items():
+        if len(by_machine) < 2:
+            continue
+        for run in runs:
+            measurement = by_machine.get(run.label)
+            if measurement is None:
                 continue
-            entry = rows.setdefault(row.id, {"id": row.id, "unit": row.measurement.unit})
-            entry[run.label] = row.measurement.median
-    out = pd.DataFrame(list(rows.values()))
-    for run in runs:
-        if run.label not in out:
-            out[run.label] = None
-    return out[["id", "unit", *[run.label for run in runs]]]
+            interval = measurement.interval
+            vs_first = ({"vs_first_machine": 1.0} if run.label == first or first not in by_machine else
+                        _interval("vs_first_machine", *_judged(measurement, by_machine[first])))
+            rows.append({"id": bench_id, "machine": run.label, "unit": measurement.unit,
+                         "machine_median": interval.estimate, "machine_median_low": interval.low,
+                         "machine_median_high": interval.high, **vs_first})
+    return pd.DataFrame(rows)
+
+
+def _judged(measurement, first) -> tuple[Effect, Verdict]:
+    verdict = compare(unpaired(measurement.rates, first.rates), SETTINGS_THRESHOLD_PCT)
+    return verdict.effect, verdict
 
 
 # environment (from the run files, not the rows) ---------------------------------------------------------------
@@ -386,4 +411,5 @@ def report_tables(runs: list[RunInput]) -> dict[str, pd.DataFrame]:
         "not_measured": not_measured_table(runs),
         "unusable": unusable_table(runs),
         "side_by_side": side_by_side_table(runs),
+        "crossover": crossover_table(runs),
     }
