@@ -89,7 +89,8 @@ def test_the_crossover_chart_plots_gpu_over_cpu_with_the_one_line():
     plotted = {line.get_label(): list(line.get_ydata()) for line in axis.lines if not line.get_label().startswith("_")}
     assert plotted == {family: [judged.effect.ratio for _, judged in judged_cells]
                        for family, judged_cells in cells.items()}
-    assert set(plotted) == {"DataLoader", "resident data"}
+    assert set(plotted) == {"DataLoader (each device's fastest setting)", "resident data, eager step",
+                            "CUDA graph on the GPU vs resident data on the CPU"}
     low, high = axis.get_ylim()
     assert low < 1.0 < high
 

@@ -251,10 +251,9 @@ def undecided_why(verdict: Verdict) -> str:
 
 # (what, GPU pipelines, CPU pipelines): each crossover compares exactly these, never a CUDA graph under "resident"
 CROSSOVER_FAMILIES = (
-    ("the fastest DataLoader setting on each device", ("dataloader",), ("dataloader",)),
-    ("data resident in memory (no CUDA graph)", ("resident",), ("resident",)),
-    ("the step in a CUDA graph on the GPU (data resident) against data resident on the CPU", ("resident-graph",),
-     ("resident",)),
+    ("DataLoader (each device's fastest setting)", ("dataloader",), ("dataloader",)),
+    ("resident data, eager step", ("resident",), ("resident",)),
+    ("CUDA graph on the GPU vs resident data on the CPU", ("resident-graph",), ("resident",)),
 )
 
 
