@@ -2,7 +2,8 @@
 
 Loaded by the tests' benchmark sessions (`-p fault_injection`, tests/ on PYTHONPATH); the suite's own
 code has no fault checks. It reads MNIST_BENCH_INJECT once, at configure, and wraps the session's
-workload builder and NVML handle for the configurations an entry matches.
+workload builder and NVML handle for the configurations an entry matches. An `mnist-bench ab` worker, which
+runs no pytest, loads it through MNIST_BENCH_WORKER_PLUGINS=fault_injection (wrap_build_workload, below).
 
 MNIST_BENCH_INJECT holds `;`-separated entries `KIND[:ARG][@FIELD=VALUE,...]`; an entry applies
 to the configurations whose fields all match. Kinds:
@@ -177,3 +178,11 @@ def pytest_configure(config):
     injector = Injector(faults)
     bench.session.build_workload = injector.wrap_build(bench.session.build_workload)
     bench.timing.sampled_gpu = injector.wrap_gpu(bench.timing.sampled_gpu)
+
+
+def wrap_build_workload(build):
+    """The ab worker's plugin hook (mnist_core/ab/worker.py, MNIST_BENCH_WORKER_PLUGINS=fault_injection): the
+    same faults, from the same MNIST_BENCH_INJECT, in a worker process that runs no pytest. A bad value raises
+    FaultError, which the worker reports as its one-line start-up error."""
+    faults = parse(os.environ.get(ENV_VAR, ""))
+    return Injector(faults).wrap_build(build) if faults else build
