@@ -8,6 +8,8 @@ runs no pytest, loads it through MNIST_BENCH_WORKER_PLUGINS=fault_injection (wra
 MNIST_BENCH_INJECT holds `;`-separated entries `KIND[:ARG][@FIELD=VALUE,...]`; an entry applies
 to the configurations whose fields all match. Kinds:
   delay_ms:N    sleep N ms at every step (a slower input pipeline)
+  slowdown_pct:N  after every step, sleep as long as makes the step N% slower in samples/s (the step's own time
+                x N / (100 - N)): a slowdown of one row by a known share on any machine, however fast
   oom           raise torch.cuda.OutOfMemoryError from the training step
   worker_error  make every DataLoader worker fail while loading a sample
   nvml_error    make every NVML reading fail
@@ -32,7 +34,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 ENV_VAR = "MNIST_BENCH_INJECT"
-KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
+KINDS = ("delay_ms", "slowdown_pct", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ def parse(text: str) -> list[Fault]:
             number = float(arg) if arg else None
         except ValueError:
             raise FaultError(f"{ENV_VAR}: argument {arg!r} in {entry!r} is not a number") from None
+        if kind == "slowdown_pct" and not (number is not None and 0 <= number < 100):
+            raise FaultError(f"{ENV_VAR}: slowdown_pct needs a percentage in [0, 100), e.g. slowdown_pct:20")
         faults.append(Fault(kind, number, match))
     return faults
 
@@ -88,6 +92,19 @@ def _interrupt_masked_by_cleanup() -> None:
 
 def _worker_signalled() -> None:
     raise RuntimeError(f"DataLoader worker (pid {os.getpid() + 1}) is killed by signal: Terminated.")
+
+
+def _slowed(step, pct: float):
+    """`step`, then a sleep of its own time x pct / (100 - pct): samples/s fall by pct%. On a GPU the step's
+    time without a sync is its launch time, so this is for CPU rows."""
+    share = pct / (100 - pct)
+
+    def slowed_step():
+        start = time.perf_counter()
+        result = step()
+        time.sleep((time.perf_counter() - start) * share)
+        return result
+    return slowed_step
 
 
 def _failing_in_worker(original):
@@ -133,6 +150,9 @@ class Injector:
             step = workload.step
             delay, oom = self.active(config, "delay_ms"), self.active(config, "oom")
             masked, signalled = self.active(config, "masked_interrupt"), self.active(config, "worker_signalled")
+            slowdown = self.active(config, "slowdown_pct")
+            if slowdown:
+                step = workload.step = _slowed(step, slowdown.arg or 0)
             if delay or oom or masked or signalled:
                 def faulty_step():
                     if delay:
