@@ -10,6 +10,7 @@ import json
 import math
 import random
 import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -240,18 +241,39 @@ def _git(cwd, *args):
     subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True)
 
 
-def test_a_ref_that_predates_ab_is_refused_in_one_line_and_its_worktree_removed(tmp_path):
+def _repo_with(tmp_path, path: str):
+    """A git repository whose one commit holds `path`."""
     repo = tmp_path / "repo"
-    repo.mkdir()
+    (repo / path).parent.mkdir(parents=True)
     _git(repo, "init", "-q")
-    (repo / "README.md").write_text("old\n")
-    _git(repo, "add", "README.md")
+    (repo / path).write_text("old\n")
+    _git(repo, "add", path)
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "old")
+    return repo
+
+
+def _worktrees(repo):
+    return subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True).stdout
+
+
+def test_a_ref_is_checked_out_in_a_temporary_worktree_for_the_session_only(tmp_path):
+    repo = _repo_with(tmp_path, "mnist_core/ab/worker.py")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    with prepared_sides([SideSpec(BASELINE, ref="HEAD", env={"A": "1"}), SideSpec(CURRENT)], root=repo) as sides:
+        baseline, current = sides
+        assert baseline.commit == head and baseline.ref == "HEAD" and baseline.tree != repo
+        assert (baseline.tree / "mnist_core/ab/worker.py").is_file() and baseline.env == {"A": "1"}
+        assert current.tree == repo and current.commit == head and current.python == sys.executable
+        assert len(_worktrees(repo).strip().splitlines()) == 2
+    assert len(_worktrees(repo).strip().splitlines()) == 1 and not baseline.tree.exists()
+
+
+def test_a_ref_that_predates_ab_is_refused_in_one_line_and_its_worktree_removed(tmp_path):
+    repo = _repo_with(tmp_path, "README.md")
     with pytest.raises(ConfigError, match="predates `mnist-bench ab`"):
         with prepared_sides([SideSpec(BASELINE, ref="HEAD")], root=repo):
             pass
-    listed = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True).stdout
-    assert len(listed.strip().splitlines()) == 1
+    assert len(_worktrees(repo).strip().splitlines()) == 1
     with pytest.raises(ConfigError, match="give a revision"):
         with prepared_sides([SideSpec(BASELINE, ref="no-such-ref")], root=repo):
             pass
@@ -268,3 +290,16 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, args, fragment):
     code, _, err = run_cli(capsys, "ab", "--results-dir", tmp_path, *args)
     assert_one_line_error(code, err, fragment)
     assert not list(tmp_path.glob("ab-*"))
+
+
+# -- the fault a calibration uses -------------------------------------------------------------------------------
+def test_slowdown_pct_sleeps_so_that_a_step_runs_that_share_slower(monkeypatch):
+    import fault_injection
+
+    clock, slept = iter([10.0, 10.8]), []  # the step takes 0.8 s
+    monkeypatch.setattr(fault_injection.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(fault_injection.time, "sleep", slept.append)
+    assert fault_injection._slowed(lambda: "stepped", 20.0)() == "stepped"
+    assert slept == [pytest.approx(0.2)]  # 0.8 s + 0.2 s: 1 / 1.0 = 0.8 of 1 / 0.8, 20% fewer samples/s
+    with pytest.raises(fault_injection.FaultError, match="slowdown_pct needs a percentage"):
+        fault_injection.parse("slowdown_pct:100@model=cnn")
