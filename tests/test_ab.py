@@ -157,7 +157,11 @@ def _fake_session(factors, keyword=None, rows=ROWS, current_rows=None, datasets=
         row_list, dataset = starts[side.name]
         return FakeWorker(side, row_list, factors, dataset)
 
-    return run_session(AbRecord(_settings(keyword)), _sides(), start, clock=lambda: 0.0)
+    visits = []
+    record = run_session(AbRecord(_settings(keyword)), _sides(), start, clock=lambda: 0.0,
+                         visited=lambda record: visits.append(len(record.blocks)))
+    assert visits == [8 * (number + 1) for number in range(len(visits))]  # saved after every visit
+    return record
 
 
 def test_a_session_interleaves_both_sides_row_by_row_with_fresh_workers_each_cycle():

@@ -139,9 +139,11 @@ Progress = Callable[[str], None]
 
 
 def run_session(record: AbRecord, sides: Sequence, start_worker: Callable, progress: Progress = lambda line: None,
-                clock: Callable[[], float] = time.perf_counter) -> AbRecord:
-    """Run the session into `record`; `start_worker(side)` returns a started worker (a context manager with
-    `hello` and `request(op, **fields)`), so tests can run it with fake ones."""
+                clock: Callable[[], float] = time.perf_counter,
+                visited: Callable[[AbRecord], None] = lambda record: None) -> AbRecord:
+    """Run the session into `record`; `start_worker(side)` returns a started worker (with `hello`,
+    `request(op, **fields)` and `close()`), so tests can run it with fake ones. `visited(record)` is called after
+    every visit (the command rewrites its file then, so a session killed outright keeps its completed visits)."""
     settings, plan = record.settings, record.settings.plan
     rng = random.Random(settings.seed)
     by_name = {side.name: side for side in sides}
@@ -185,6 +187,7 @@ def run_session(record: AbRecord, sides: Sequence, start_worker: Callable, progr
                              f"{left} blocks left, ~{eta_s / 60:.1f} min left)")
                 for worker in workers.values():
                     worker.request("close")
+                visited(record)
         finally:
             for worker in workers.values():
                 worker.close()

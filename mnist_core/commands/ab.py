@@ -61,6 +61,14 @@ def _progress(line: str) -> None:
     print(f"mnist-bench ab: {line}", file=sys.stderr, flush=True)
 
 
+def _save(path, record, sides, threshold_pct, started_at, wall_s, load):
+    """(Re)write the ab-run file and its page from what the session has measured so far."""
+    load["after"] = load_average()
+    results = row_results(record.blocks, threshold_pct)
+    data = ab_data(record, results, sides, threshold_pct=threshold_pct, started_at=started_at, wall_s=wall_s, load=load)
+    return results, write_ab(path, data, results)
+
+
 def run(args: argparse.Namespace) -> int:
     devices = args.devices or default_devices()[0]
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 31)
@@ -76,15 +84,16 @@ def run(args: argparse.Namespace) -> int:
     with prepared_sides(specs) as sides:
         machine = machine_summary()
         path = claim_ab_path(results_dir, machine.get("gpu_name") or machine["cpu_model"], started_at)
+
+        def save():
+            return _save(path, record, sides, args.threshold, started_at, time.perf_counter() - clock_start, load)
+
         try:
             run_session(record, sides, lambda side: WorkerProcess(side, settings.profile, devices, settings.dataset,
-                                                                  settings.data_root), _progress)
+                                                                  settings.data_root), _progress,
+                        visited=lambda _: save())
         finally:  # an interrupted or failed session keeps every pair it completed, marked partial
-            load["after"] = load_average()
-            results = row_results(record.blocks, args.threshold)
-            data = ab_data(record, results, sides, threshold_pct=args.threshold, started_at=started_at,
-                           wall_s=time.perf_counter() - clock_start, load=load)
-            page = write_ab(path, data, results)
+            results, page = save()
     console = command_console()
     for line in answer_lines(results, args.threshold):
         console.print(line, markup=False, highlight=False)
