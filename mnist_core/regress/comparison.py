@@ -1,6 +1,6 @@
 """Comparing two runs benchmark by benchmark: one verdict per configuration found in either run.
 
-How a verdict is reached (the README says it in five lines):
+How a verdict is reached (docs/methods.md says it in five lines):
   1. Rows are matched by configuration. Each row's change is the Hodges-Lehmann shift between the two
      runs' rounds, with its exact 95% interval (measure/effect.py).
   2. A machine is often faster or slower as a whole from one session to the next. The median change over a

@@ -108,7 +108,7 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
     if not checks.empty:
         sections.append(Section("checks", "Suite checks", (
             "Checks of the suite itself, not of your machine: the ratios its fast paths were designed to reach on "
-            "machines like those in the README's results, and its own cost against a bare training loop written the "
+            "machines like those in the project's evidence (docs/evidence.md), and its own cost against a bare training loop written the "
             "way a user writes it (the suite must not be more than 3% slower).",),
             _table("suite_checks", "The suite's design targets and overhead", checks, several)))
     environment = environment_table(runs)

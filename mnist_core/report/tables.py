@@ -28,8 +28,8 @@ TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth"
 
 @dataclass(frozen=True)
 class Target:
-    """A ratio the suite is designed to reach on an H100-class GPU or a 2-core CPU machine (the README's "Results
-    in this repository", runs in docs/evidence/): a check of the suite itself (is its fast path as fast as it
+    """A ratio the suite is designed to reach on an H100-class GPU or a 2-core CPU machine (docs/evidence.md,
+    runs in docs/evidence/): a check of the suite itself (is its fast path as fast as it
     should be), not a grade of the user's machine."""
 
     name: str
