@@ -153,6 +153,21 @@ def close_loader(loader) -> None:
         inner._iterator = None
 
 
+def ready_batches(loader) -> int | None:
+    """Batches a DataLoader's persistent workers have finished that the main process has not taken yet;
+    None when there is no such iterator (no workers, not started) or this torch keeps them elsewhere."""
+    inner = getattr(loader, "loader", loader)
+    iterator = getattr(inner, "_iterator", None)
+    queue, stashed = getattr(iterator, "_data_queue", None), getattr(iterator, "_task_info", None)
+    if queue is None or not isinstance(stashed, dict):
+        return None
+    try:
+        waiting = queue.qsize()
+    except NotImplementedError:  # multiprocessing queues on macOS
+        return None
+    return waiting + sum(1 for info in stashed.values() if len(info) == 2)  # arrived out of order, held back
+
+
 # the pipelines a config names ---------------------------------------------------------------------
 def prepare_torch(config: BenchConfig) -> None:
     """Seed and thread count, set before anything random is built."""

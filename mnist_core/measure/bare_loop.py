@@ -90,8 +90,19 @@ class BareLoop:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
+    def _finished_batches(self) -> int:
+        """Batches the workers hold finished (0 without workers): what a round must not start with."""
+        queue = getattr(self.batches, "_data_queue", None) if self.loader is not None else None
+        return queue.qsize() if queue is not None else 0
+
     def round_seconds(self) -> float:
+        # Take what the workers finished while the suite's round ran, then on while they still hold some
+        # (they refill meanwhile), at most as many again: the suite's rounds start the same way.
         for _ in range(self.settle_steps):
+            self._step()
+        for _ in range(self.settle_steps):
+            if not self._finished_batches():
+                break
             self._step()
         self._sync()
         start = time.perf_counter()
