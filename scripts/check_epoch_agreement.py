@@ -8,6 +8,7 @@ samples/s (the median of its sessions' medians) against the loop's (the median o
 and whether they agree within 5%.
 
     python scripts/check_epoch_agreement.py --profile quick --reps 3 --out docs/evidence/.../epoch-agreement/quick
+    python scripts/check_epoch_agreement.py --suite before=/tmp/old-checkout --suite after=. ...  (versions)
 """
 
 from __future__ import annotations
@@ -47,12 +48,12 @@ def run_logged(command: list[str], log: Path, cwd: Path) -> str:
     return log.read_text()
 
 
-def suite_session(args, rep: int, out: Path) -> dict[str, float]:
-    results = out / f"suite-{rep}"
+def suite_session(args, name: str, root: Path, rep: int, out: Path) -> dict[str, float]:
+    results = out / f"{name}-{rep}"
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", f"--bench-profile={args.profile}",
                f"--dataset={args.dataset}", "-k", SELECT[args.profile], f"--results-dir={results}", "--no-report",
                "-p", "no:cacheprovider"]
-    run_logged(command, out / f"suite-{rep}.log", args.suite_root)
+    run_logged(command, out / f"{name}-{rep}.log", root)
     run_file = next(results.glob("run-*.json"))
     rates = {}
     for bench in json.loads(run_file.read_text())["benchmarks"]:
@@ -73,17 +74,21 @@ def epoch_loop(args, rep: int, row: str, out: Path) -> list[float]:
     return [json.loads(line)["samples_per_s"] for line in text.splitlines() if line.startswith("{")]
 
 
-def table(suite: dict[str, list[float]], loop: dict[str, list[float]], loads: list[str]) -> str:
-    lines = ["| row | suite samples/s (sessions) | loop samples/s (epochs) | suite / loop | within 5% |",
-             "| --- | --- | --- | --- | --- |"]
+def table(suites: dict[str, dict[str, list[float]]], loop: dict[str, list[float]], loads: list[str]) -> str:
+    each = lambda values: ", ".join(f"{value / 1000:.1f}k" for value in values)  # noqa: E731
+    lines = ["| row | loop samples/s (epochs) | suite | suite samples/s (sessions) | suite / loop | within 5% |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for row in ROWS:
-        if not suite.get(row) or not loop.get(row):
+        if not loop.get(row):
             continue
-        mine, theirs = statistics.median(suite[row]), statistics.median(loop[row])
-        ratio = mine / theirs
-        each = lambda values: ", ".join(f"{value / 1000:.1f}k" for value in values)  # noqa: E731
-        lines.append(f"| {row} | {mine:,.0f} ({each(suite[row])}) | {theirs:,.0f} ({each(loop[row])}) | "
-                     f"{ratio:.3f} | {'yes' if abs(ratio - 1) * 100 <= AGREE_PCT else 'NO'} |")
+        theirs = statistics.median(loop[row])
+        for name, suite in suites.items():
+            if not suite.get(row):
+                continue
+            ratio = statistics.median(suite[row]) / theirs
+            agree = "yes" if abs(ratio - 1) * 100 <= AGREE_PCT else "NO"
+            lines.append(f"| {row} | {theirs:,.0f} ({each(loop[row])}) | {name} | "
+                         f"{statistics.median(suite[row]):,.0f} ({each(suite[row])}) | {ratio:.3f} | {agree} |")
     lines += ["", "Load averages (1, 5, 15 min) before each step: " + "; ".join(loads)]
     return "\n".join(lines) + "\n"
 
@@ -94,25 +99,26 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2, help="loop epochs per run (each a fresh iterator)")
     parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--suite-root", type=Path, default=REPO, help="the checkout whose bench/ runs")
+    parser.add_argument("--suite", action="append", metavar="NAME=ROOT", default=[],
+                        help="a checkout whose bench/ runs, by name (repeat to interleave versions; default: this one)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    suite: dict[str, list[float]] = {}
+    roots = dict(item.split("=", 1) for item in args.suite) or {"suite": str(REPO)}
+    suites: dict[str, dict[str, list[float]]] = {name: {} for name in roots}
     loop: dict[str, list[float]] = {}
     loads: list[str] = []
+    steps = [*roots, "loop"]
     for rep in range(1, args.reps + 1):
-        steps = ["suite", "loop"] if rep % 2 else ["loop", "suite"]
-        for step in steps:
+        for step in steps[rep % len(steps):] + steps[:rep % len(steps)]:  # a new order each repetition
             loads.append(f"{time.strftime('%H:%M:%S', time.gmtime())} {step} {load_average()}")
-            if step == "suite":
-                for row, rate in suite_session(args, rep, args.out).items():
-                    suite.setdefault(row, []).append(rate)
+            if step in roots:
+                for row, rate in suite_session(args, step, Path(roots[step]), rep, args.out).items():
+                    suites[step].setdefault(row, []).append(rate)
             else:
-                for row in ROWS:
-                    if row in _selected_rows(args.profile):
-                        loop.setdefault(row, []).extend(epoch_loop(args, rep, row, args.out))
-        (args.out / "agreement.md").write_text(_header(args) + table(suite, loop, loads))
+                for row in _selected_rows(args.profile):
+                    loop.setdefault(row, []).extend(epoch_loop(args, rep, row, args.out))
+        (args.out / "agreement.md").write_text(_header(args, roots) + table(suites, loop, loads))
     print((args.out / "agreement.md").read_text())
     return 0
 
@@ -121,8 +127,9 @@ def _selected_rows(profile: str) -> tuple[str, ...]:
     return tuple(row for row in ROWS if profile == "default" or "bs2048" not in row)
 
 
-def _header(args) -> str:
+def _header(args, roots: dict[str, str]) -> str:
     return (f"# Suite vs epoch loop, {args.profile} profile, {args.reps} interleaved repetitions\n\n"
+            f"Suites: {', '.join(f'{name} ({root})' for name, root in roots.items())}.\n"
             f"Suite: `pytest bench --benchmark-only --bench-profile={args.profile} -k \"{SELECT[args.profile]}\"`; "
             f"loop: `scripts/epoch_loop.py`, {args.epochs} epochs per run, each a fresh DataLoader iterator.\n\n")
 
