@@ -16,9 +16,10 @@ import torch
 
 from mnist_core.core.config import BenchConfig, tutorial
 from mnist_core.core.data import MnistData
-from mnist_core.core.loaders import close_loader, make_dataloader, ready_batches, split_indices
+from mnist_core.core.loaders import WorkerQueue, close_loader, make_dataloader, split_indices, worker_queue
 from mnist_core.measure.measurement import Measurement
-from mnist_core.measure.workload import EPOCH_STARTS, Workload, build_workload, epoch_start_seconds
+from mnist_core.measure.workload import (EPOCH_STARTS, REFILL_POLL_S, REFILL_TIMEOUT_S, Workload, build_workload,
+                                         epoch_start_seconds)
 from mnist_core.runs.rows import ThroughputRow
 
 from bench.timing import timed
@@ -27,18 +28,22 @@ CPU = torch.device("cpu")
 
 
 class Pipeline:
-    """A fake DataLoader: `ready` batches finished; each step takes one and the workers refill `refill` of
-    every `refill_every` steps (they go on working while the first are taken)."""
+    """A fake DataLoader: `ready` batches finished of the `asked` its workers hold; each step takes one (and
+    asks for the next) and the workers refill `refill` every `refill_every` steps (they go on working while the
+    first are taken)."""
 
-    def __init__(self, ready: int, refill: int = 0, refill_every: int = 1):
-        self.ready, self.refill, self.refill_every = ready, refill, refill_every
+    def __init__(self, ready: int, refill: int = 0, refill_every: int = 1, asked: int = 4):
+        self.ready, self.refill, self.refill_every, self.asked = ready, refill, refill_every, asked
         self.steps = 0
 
     def step(self) -> None:
         self.steps += 1
         self.ready = max(0, self.ready - 1)
         if self.refill and self.steps % self.refill_every == 0:
-            self.ready += self.refill
+            self.ready = min(self.asked, self.ready + self.refill)
+
+    def queue(self) -> WorkerQueue:
+        return WorkerQueue(self.ready, self.asked)
 
 
 def workload(pipeline: Pipeline | None, *, workers: int = 2, steps: int = 10, batch: int = 128,
@@ -46,7 +51,21 @@ def workload(pipeline: Pipeline | None, *, workers: int = 2, steps: int = 10, ba
     config = tutorial("cpu", "fashion-mnist", num_workers=workers, batch_size=batch)
     return Workload(config, "train", steps, 0.0, pipeline.step if pipeline else (lambda: None), lambda: None,
                     epoch_start_s=epoch_start_s, epoch_samples=epoch_samples,
-                    ready_batches=(lambda: pipeline.ready) if pipeline else None)
+                    workers=pipeline.queue if pipeline else None)
+
+
+class FakeClock:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self):
+        self.now, self.sleeps = 0.0, 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
 
 
 @pytest.mark.parametrize("ready, refill, refill_every, untimed", [
@@ -65,10 +84,35 @@ def test_a_round_starts_once_the_batches_finished_during_the_pause_are_taken(rea
 
 
 def test_a_round_steps_settle_then_its_own_steps():
-    pipeline = Pipeline(ready=6, refill=0)
+    pipeline = Pipeline(ready=4, refill=0)
     load = workload(pipeline, steps=10)
+    load.let_workers_refill = lambda: None  # the fake's workers never refill
     load.timed_round()
-    assert pipeline.steps == 6 + 10
+    assert pipeline.steps == 4 + 10
+
+
+def test_after_a_round_the_workers_are_let_finish_what_they_were_asked_for():
+    pipeline, clock = Pipeline(ready=1, asked=4), FakeClock()
+    load = workload(pipeline)
+
+    def sleep(seconds):  # the workers finish one batch while the main process waits
+        clock.sleep(seconds)
+        pipeline.ready += 1
+
+    load.let_workers_refill(clock=clock, sleep=sleep)
+    assert pipeline.ready == 4 and clock.sleeps == 3 and pipeline.steps == 0  # waited, took nothing
+
+
+def test_a_stalled_worker_holds_the_round_up_only_until_the_timeout():
+    pipeline, clock = Pipeline(ready=1, asked=4), FakeClock()
+    workload(pipeline).let_workers_refill(clock=clock, sleep=clock.sleep)
+    assert REFILL_TIMEOUT_S <= clock.now < REFILL_TIMEOUT_S + 2 * REFILL_POLL_S
+
+
+def test_no_queue_no_wait():
+    clock = FakeClock()
+    workload(None, workers=0).let_workers_refill(clock=clock, sleep=clock.sleep)
+    assert clock.sleeps == 0
 
 
 def test_without_a_view_of_the_queue_settling_is_settle_steps():
@@ -76,23 +120,24 @@ def test_without_a_view_of_the_queue_settling_is_settle_steps():
     assert load.settle_steps == 1 and load.settle() == 1
 
 
-def test_ready_batches_counts_what_real_workers_finished_and_none_without_workers(fashion):
+def test_the_worker_queue_of_real_workers_and_none_without_workers(fashion):
     images, labels = fashion.train_images[:1024], fashion.train_labels[:1024]
     indices = torch.arange(1024)
     none = make_dataloader(images, labels, indices, device=CPU, batch_size=64, shuffle=False, num_workers=0,
                            pin_memory=False, non_blocking=False, seed=0, persistent_workers=True)
     next(iter(none))
-    assert ready_batches(none) is None
+    assert worker_queue(none) is None
     loader = make_dataloader(images, labels, indices, device=CPU, batch_size=64, shuffle=False, num_workers=2,
                              pin_memory=False, non_blocking=False, seed=0, persistent_workers=True)
-    assert ready_batches(loader) is None  # no iterator yet
+    assert worker_queue(loader) is None  # no iterator yet
     batches = iter(loader)
     next(batches)
-    counts = {ready_batches(loader) for _ in range(3)}
-    assert counts <= set(range(0, 2 * 2 + 1))  # never more than the workers may hold (prefetch 2 x 2 workers)
+    queue = worker_queue(loader)
+    assert queue.asked == 2 * 2  # prefetch_factor x workers, re-asked after the batch taken
+    assert 0 <= queue.finished <= queue.asked
     batches.close()
     close_loader(loader)
-    assert ready_batches(loader) is None
+    assert worker_queue(loader) is None
 
 
 def test_a_rounds_rate_is_charged_its_share_of_the_epoch_start_up():
@@ -139,10 +184,12 @@ def test_a_dataloader_workload_knows_its_epoch_and_its_queue(fashion):
                      fashion.test_labels, fashion.location)
     config = BenchConfig(dataset="fashion-mnist", batch_size=128, num_workers=2, samples_per_round=1280)
     with build_workload("train", config, data) as load:
-        assert load.epoch_samples == 2500 and load.epoch_start_s > 0 and load.ready_batches is not None
-        assert load.ready_batches() is not None
+        assert load.epoch_samples == 2500 and load.epoch_start_s > 0 and load.workers() is not None
+        load.timed_round()
+        queue = load.workers()
+        assert queue.finished == queue.asked  # the round ended with its workers' refill done
     with build_workload("train", config.replace(loader="resident"), data) as load:
-        assert load.epoch_start_s == 0.0 and load.ready_batches is None
+        assert load.epoch_start_s == 0.0 and load.workers is None
 
 
 def test_the_row_keeps_its_epoch_start_up():

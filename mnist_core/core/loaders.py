@@ -153,19 +153,30 @@ def close_loader(loader) -> None:
         inner._iterator = None
 
 
-def ready_batches(loader) -> int | None:
-    """Batches a DataLoader's persistent workers have finished that the main process has not taken yet;
-    None when there is no such iterator (no workers, not started) or this torch keeps them elsewhere."""
+@dataclass(frozen=True)
+class WorkerQueue:
+    """A DataLoader's persistent workers at one moment: the batches they finished that the main process has not
+    taken, and the batches they were asked for (at most prefetch_factor x workers; fewer near an epoch's end)."""
+
+    finished: int
+    asked: int
+
+
+def worker_queue(loader) -> WorkerQueue | None:
+    """The queue of `loader`'s persistent workers; None when there is none (no workers, no iterator yet) or
+    this torch keeps it where it cannot be read."""
     inner = getattr(loader, "loader", loader)
     iterator = getattr(inner, "_iterator", None)
     queue, stashed = getattr(iterator, "_data_queue", None), getattr(iterator, "_task_info", None)
-    if queue is None or not isinstance(stashed, dict):
+    asked = getattr(iterator, "_tasks_outstanding", None)
+    if queue is None or not isinstance(stashed, dict) or not isinstance(asked, int):
         return None
     try:
         waiting = queue.qsize()
     except NotImplementedError:  # multiprocessing queues on macOS
         return None
-    return waiting + sum(1 for info in stashed.values() if len(info) == 2)  # arrived out of order, held back
+    held = sum(1 for info in stashed.values() if len(info) == 2)  # arrived out of order, held back
+    return WorkerQueue(waiting + held, asked)
 
 
 # the pipelines a config names ---------------------------------------------------------------------
