@@ -197,3 +197,19 @@ def test_the_row_keeps_its_epoch_start_up():
     row = ThroughputRow(name=f"test_train[{config.label()}]", row_kind="train", config=config,
                         measurement=Measurement("samples_per_s", (9_000.0,) * 6), epoch_start_s=0.31)
     assert ThroughputRow.from_info(row.to_info(), row.name).epoch_start_s == 0.31
+
+
+def test_the_answer_says_what_its_s_per_epoch_is():
+    """An epoch's samples at the row's rate; "start-up + batches" only where a start-up was charged."""
+    from types import SimpleNamespace
+
+    from mnist_core.report.answer import _speed
+    from mnist_core.report.formatting import duration
+
+    run = SimpleNamespace(section={"dataset": {"train_size": 60_000}})  # 50,000 after the validation split
+    config = tutorial("cpu", "fashion-mnist")
+    for start_s, what in ((0.31, "start-up + batches at this rate"), (0.0, "batches at this rate"),
+                          (None, "batches at this rate")):
+        row = ThroughputRow(name=f"test_train[{config.label()}]", row_kind="train", config=config,
+                            measurement=Measurement("samples_per_s", (9_000.0,) * 6), epoch_start_s=start_s)
+        assert _speed(row, run).endswith(f", {duration(50_000 / 9_000)} per epoch ({what})")

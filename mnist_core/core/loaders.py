@@ -167,16 +167,17 @@ def worker_queue(loader) -> WorkerQueue | None:
     this torch keeps it where it cannot be read."""
     inner = getattr(loader, "loader", loader)
     iterator = getattr(inner, "_iterator", None)
-    queue, stashed = getattr(iterator, "_data_queue", None), getattr(iterator, "_task_info", None)
-    asked = getattr(iterator, "_tasks_outstanding", None)
-    if queue is None or not isinstance(stashed, dict) or not isinstance(asked, int):
+    # torch's _task_info: a (worker,) entry per batch asked for and not yet yielded, (worker, data) once its data
+    # arrived out of order and is held back; the others' data waits in _data_queue when finished
+    queue, tasks = getattr(iterator, "_data_queue", None), getattr(iterator, "_task_info", None)
+    if queue is None or not isinstance(tasks, dict):
         return None
     try:
         waiting = queue.qsize()
     except NotImplementedError:  # multiprocessing queues on macOS
         return None
-    held = sum(1 for info in stashed.values() if len(info) == 2)  # arrived out of order, held back
-    return WorkerQueue(waiting + held, asked)
+    held = sum(1 for info in tasks.values() if len(info) == 2)
+    return WorkerQueue(waiting + held, len(tasks))
 
 
 # the pipelines a config names ---------------------------------------------------------------------

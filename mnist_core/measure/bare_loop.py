@@ -100,7 +100,7 @@ class BareLoop:
     def _let_workers_refill(self, timeout_s: float = 5.0) -> None:
         """After a round, untimed: until the workers finished all they were asked for, so they do not take
         the cores from the suite's round that comes next (the suite's rows wait for theirs the same way)."""
-        asked = getattr(self.batches, "_tasks_outstanding", 0) if self.loader is not None else 0
+        asked = len(getattr(self.batches, "_task_info", ())) if self.loader is not None else 0  # not yet yielded
         deadline = time.perf_counter() + timeout_s
         while self._finished_batches() < asked and time.perf_counter() < deadline:
             time.sleep(0.002)

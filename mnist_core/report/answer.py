@@ -18,8 +18,8 @@ RERUN = ("rerun on an idle machine, or with --bench-profile=full for more rounds
 def _speed(row: ThroughputRow, run: Run) -> str:
     samples = epoch_samples(run)
     # not a timed epoch: an epoch's samples at the row's rate, which charges each round its share of the
-    # start-up of a fresh epoch's workers (rows.ThroughputRow.epoch_start_s; runs before it charged none)
-    what = "start-up + batches at this rate" if row.epoch_start_s is not None else "batches at this rate"
+    # start-up of a fresh epoch's workers (rows.ThroughputRow.epoch_start_s: 0 without workers, null in older runs)
+    what = "start-up + batches at this rate" if row.epoch_start_s else "batches at this rate"
     per_epoch = f", {duration(samples / row.measurement.median)} per epoch ({what})" if samples else ""
     return f"{rate(row.measurement.median)} samples/s{per_epoch}"
 
