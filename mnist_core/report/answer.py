@@ -28,9 +28,14 @@ def _adjusted_note(run: Run) -> str:
             "one adjusted samples/s over another, and the report's tables give each configuration's median too.")
 
 
-def _per_epoch(run: Run, samples_per_s: float) -> str:
+def _per_epoch(run: Run, row: ThroughputRow, samples_per_s: float) -> str:
     samples = epoch_samples(run)
-    return f", {duration(samples / samples_per_s)} per epoch" if samples else ""
+    if not samples:
+        return ""
+    # not a timed epoch: an epoch's samples at the row's rate, which charges each round its share of the
+    # start-up of a fresh epoch's workers (rows.ThroughputRow.epoch_start_s: 0 without workers, null in older runs)
+    what = "start-up + batches at this rate" if row.epoch_start_s else "batches at this rate"
+    return f", {duration(samples / samples_per_s)} per epoch ({what})"
 
 
 def _speed(row: ThroughputRow, run: Run) -> str:
@@ -40,7 +45,7 @@ def _speed(row: ThroughputRow, run: Run) -> str:
         value, label = row.measurement.median, "samples/s"
     else:
         value, label = adjusted, "samples/s adjusted"
-    return f"{rate(value)} {label}{_per_epoch(run, value)}"
+    return f"{rate(value)} {label}{_per_epoch(run, row, value)}"
 
 
 def _ratio(verdict: Verdict) -> str:
