@@ -12,7 +12,7 @@ for name in "$@"; do
   case $name in slow20-*) extra=("${SLOW20[@]}") ;; *) extra=() ;; esac
   { echo "# $name: started $(date -u +%FT%TZ); uptime: $(uptime)"; echo "# command: mnist-bench ab ${extra[*]}"; } > $OUT/$name.log
   start=$(date +%s)
-  PYTHONPATH=$PWD nice -n 10 /work/main/.venv/bin/python -m mnist_core.commands.cli ab --bench-profile quick \
+  PYTHONPATH=$PWD nice -n 10 "${PYTHON:-.venv/bin/python}" -m mnist_core.commands.cli ab --bench-profile quick \
     --dataset fashion-mnist --data-root /usr/share/datasets/fashion-mnist --results-dir $OUT "${extra[@]}" >> $OUT/$name.log 2>&1
   echo "# exit code $?; wall $(( $(date +%s) - start )) s; ended $(date -u +%FT%TZ); uptime: $(uptime)" >> $OUT/$name.log
 done
