@@ -11,6 +11,8 @@ from collections import Counter
 
 from rich.console import Console
 
+from mnist_core.runs.status import RunStatus
+
 
 def outcome_lines(skipped: list[dict], failed: list[dict]) -> list[str]:
     """Skips as counts by reason (the ids are in the run file and the report), then each failure."""
@@ -35,7 +37,7 @@ def print_summary(session, terminalreporter) -> None:
         say(session.measured_nothing, "bold red")
         return
     complete, interrupted = session.final_state()
-    state = "complete" if complete else ("PARTIAL (interrupted)" if interrupted else "PARTIAL (stopped early)")
+    state = RunStatus.of(complete, interrupted)
     run = session.saved_run()
     if run is not None and run.rows:
         from mnist_core.report.answer import answer_lines

@@ -95,6 +95,26 @@ def _torch_threads():
 
 TESTS_DIR = Path(__file__).resolve().parent
 
+# Test tiers. `slow`: runs a benchmark session (a subprocess pytest of bench/), marked by hand or through a
+# fixture below; `unit`: every other test, marked here at collection (`pytest tests -m unit`, under a minute).
+SLOW, UNIT = "slow", "unit"
+# Fixtures that run a benchmark session: a test that uses one, directly or through another fixture, is slow.
+SESSION_FIXTURES = {"quick_run", "faulty_sweep", "run_a", "run_b", "run_slow", "run_rules", "benchmark_workflow"}
+_running: dict = {}  # "test": the test being set up or run, whose tier cpu_session_env checks
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker(SLOW) is None and SESSION_FIXTURES & set(item.fixturenames):
+            item.add_marker(SLOW)
+        if item.get_closest_marker(SLOW) is None:
+            item.add_marker(UNIT)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _running["test"] = item
+
 
 def cpu_session_env(extra: dict | None = None) -> dict:
     """The environment for a benchmark session in a subprocess: the CPU only, GPU or not, with the tests'
@@ -102,7 +122,13 @@ def cpu_session_env(extra: dict | None = None) -> dict:
 
     The tests' claims about a session (one device, null telemetry, CUDA rows skipped with a reason)
     are the CPU's; on a machine with a GPU the CUDA paths have their own `cuda`-marked tests.
+    Every session a test starts takes its environment from here, so a test in the unit tier that starts one
+    fails, saying how to put it in the right tier.
     """
+    test = _running.get("test")
+    if test is not None and test.get_closest_marker(SLOW) is None:
+        pytest.fail(f"{test.nodeid} runs a benchmark session: mark it @pytest.mark.{SLOW} (or add the fixture "
+                    "that runs the session to SESSION_FIXTURES in tests/conftest.py)", pytrace=False)
     extra = dict(extra or {})
     path = os.pathsep.join(filter(None, [str(TESTS_DIR), extra.pop("PYTHONPATH", None), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": path, **extra}

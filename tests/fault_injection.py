@@ -2,11 +2,14 @@
 
 Loaded by the tests' benchmark sessions (`-p fault_injection`, tests/ on PYTHONPATH); the suite's own
 code has no fault checks. It reads MNIST_BENCH_INJECT once, at configure, and wraps the session's
-workload builder and NVML handle for the configurations an entry matches.
+workload builder and NVML handle for the configurations an entry matches. An `mnist-bench ab` worker, which
+runs no pytest, loads it through MNIST_BENCH_WORKER_PLUGINS=fault_injection (wrap_build_workload, below).
 
 MNIST_BENCH_INJECT holds `;`-separated entries `KIND[:ARG][@FIELD=VALUE,...]`; an entry applies
 to the configurations whose fields all match. Kinds:
   delay_ms:N    sleep N ms at every step (a slower input pipeline)
+  slowdown_pct:N  after every step, sleep as long as makes the step N% slower in samples/s (the step's own time
+                x N / (100 - N)): a slowdown of one row by a known share on any machine, however fast
   oom           raise torch.cuda.OutOfMemoryError from the training step
   worker_error  make every DataLoader worker fail while loading a sample
   nvml_error    make every NVML reading fail
@@ -31,7 +34,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 ENV_VAR = "MNIST_BENCH_INJECT"
-KINDS = ("delay_ms", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
+KINDS = ("delay_ms", "slowdown_pct", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def parse(text: str) -> list[Fault]:
             number = float(arg) if arg else None
         except ValueError:
             raise FaultError(f"{ENV_VAR}: argument {arg!r} in {entry!r} is not a number") from None
+        if kind == "slowdown_pct" and not (number is not None and 0 <= number < 100):
+            raise FaultError(f"{ENV_VAR}: slowdown_pct needs a percentage in [0, 100), e.g. slowdown_pct:20")
         faults.append(Fault(kind, number, match))
     return faults
 
@@ -87,6 +92,19 @@ def _interrupt_masked_by_cleanup() -> None:
 
 def _worker_signalled() -> None:
     raise RuntimeError(f"DataLoader worker (pid {os.getpid() + 1}) is killed by signal: Terminated.")
+
+
+def _slowed(step, pct: float):
+    """`step`, then a sleep of its own time x pct / (100 - pct): samples/s fall by pct%. On a GPU the step's
+    time without a sync is its launch time, so this is for CPU rows."""
+    share = pct / (100 - pct)
+
+    def slowed_step():
+        start = time.perf_counter()
+        result = step()
+        time.sleep((time.perf_counter() - start) * share)
+        return result
+    return slowed_step
 
 
 def _failing_in_worker(original):
@@ -132,6 +150,9 @@ class Injector:
             step = workload.step
             delay, oom = self.active(config, "delay_ms"), self.active(config, "oom")
             masked, signalled = self.active(config, "masked_interrupt"), self.active(config, "worker_signalled")
+            slowdown = self.active(config, "slowdown_pct")
+            if slowdown:
+                step = workload.step = _slowed(step, slowdown.arg or 0)
             if delay or oom or masked or signalled:
                 def faulty_step():
                     if delay:
@@ -177,3 +198,11 @@ def pytest_configure(config):
     injector = Injector(faults)
     bench.yardsticks.build_workload = injector.wrap_build(bench.yardsticks.build_workload)
     bench.timing.sampled_gpu = injector.wrap_gpu(bench.timing.sampled_gpu)
+
+
+def wrap_build_workload(build):
+    """The ab worker's plugin hook (mnist_core/ab/worker.py, MNIST_BENCH_WORKER_PLUGINS=fault_injection): the
+    same faults, from the same MNIST_BENCH_INJECT, in a worker process that runs no pytest. A bad value raises
+    FaultError, which the worker reports as its one-line start-up error."""
+    faults = parse(os.environ.get(ENV_VAR, ""))
+    return Injector(faults).wrap_build(build) if faults else build

@@ -1,6 +1,6 @@
 """A hand-made CPU+GPU run for the report's GPU code paths (this CI machine has no GPU).
 
-The numbers follow DESIGN.md's H100 measurements in shape: the tutorial's DataLoader path is barely faster
+The numbers follow the committed H100 run's in shape (docs/evidence/gpu-nvidia-h100-16core/): the tutorial's DataLoader path is barely faster
 on the GPU at batch 128, resident data and CUDA graphs are far faster, pinned copies beat pageable. Rows are
 built with the suite's own row types, so the file is exactly what a session writes (format 2): each row's
 eight rounds paired with its device's yardstick, the same drift pattern hitting both, fixed small noise.

@@ -13,8 +13,9 @@ from mnist_core.runs.runfile import SECTION, claim_run_path, load_run
 from mnist_core.measure.telemetry import TELEMETRY_KEYS
 
 THROUGHPUT_KEYS = ("samples_per_s", "samples_per_s_rounds", "samples_per_s_ci", "device", "model", "loader",
-                   "batch_size", "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s", "reference",
-                   "rounds", "stop_reason", "yardstick", "yardstick_rounds", "vs_yardstick")
+                   "batch_size", "num_workers", "pin_memory", "non_blocking", "dataset", "first_batch_s",
+                   "epoch_start_s", "reference", "rounds", "stop_reason", "yardstick", "yardstick_rounds",
+                   "vs_yardstick")
 MACHINE_KEYS = ("gpu_name", "gpu_driver", "cuda_version", "torch_version", "torchvision_version", "cpu_model",
                 "cpu_cores", "torch_threads")
 
@@ -36,6 +37,17 @@ def test_throughput_rows_have_every_key_and_positive_numbers(run):
         assert not missing, f"{row['kind']} row lacks {missing}"
         assert row["samples_per_s"] > 0 and all(value > 0 for value in row["samples_per_s_rounds"])
         assert row["dataset"] == "fashion-mnist" and row["first_batch_s"] > 0
+
+
+def test_dataloader_rows_with_workers_are_charged_a_measured_epoch_start_up(run):
+    """Rounds run on persistent workers; each epoch of the tutorial's fit forks its workers anew: that start-up
+    is measured per row and charged to its rounds (tests/test_epoch_rate.py), for no other row."""
+    for row in rows(run, "train") + rows(run, "loader"):
+        if row["loader"] == "dataloader" and row["num_workers"] > 0:
+            assert row["epoch_start_s"] > 0
+        else:
+            assert row["epoch_start_s"] == 0
+    assert [row["epoch_start_s"] for row in rows(run, "overhead")] == [None] * len(rows(run, "overhead"))
 
 
 def test_samples_per_s_is_the_median_of_the_timed_rounds(run):
@@ -171,6 +183,7 @@ def test_latest_run_is_the_one_written_last_even_within_one_second(tmp_path):
     assert latest_run(tmp_path) == gpu
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option, fragment", [
     ("--bench-profile=nope", "argument --bench-profile: unknown profile 'nope'; use one of quick, default, full"),
     ("--devices=tpu", "argument --devices: 'tpu': tpu is not a device"),
@@ -193,6 +206,7 @@ def test_bad_options_stop_the_session_with_one_line(tmp_path, option, fragment, 
     assert "Traceback" not in output and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_options_parse_with_spaces_from_any_folder(tmp_path, fashion_dir):
     """The plugin comes from the installed package's entry point, so pytest knows its options before it reads
     the command line: values given after a space are not taken for paths, from a folder outside the repo."""
@@ -208,6 +222,7 @@ def test_options_parse_with_spaces_from_any_folder(tmp_path, fashion_dir):
     assert [bench["name"] for bench in load_run(path)["benchmarks"]] == ["test_loader[cpu-mlp-resident-bs128]"]
 
 
+@pytest.mark.slow
 def test_bad_fault_hook_stops_the_session(tmp_path, fashion_dir):
     command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--dataset=fashion-mnist",
                f"--data-root={FASHION_DIR}", f"--results-dir={tmp_path}", "-p", "no:cacheprovider",
@@ -218,6 +233,7 @@ def test_bad_fault_hook_stops_the_session(tmp_path, fashion_dir):
     assert "ERROR: MNIST_BENCH_INJECT: unknown fault 'slow'" in completed.stderr + completed.stdout
 
 
+@pytest.mark.slow
 def test_data_root_without_files(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

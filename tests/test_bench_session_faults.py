@@ -9,12 +9,15 @@ import textwrap
 
 import pytest
 
+from cli_helpers import run_cli
 from conftest import REPO_ROOT, bench_command, cpu_session_env, interrupt_bench, run_bench, saved_runs
 from mnist_core.runs.runfile import SECTION, load_run
+from mnist_core.runs.status import RunStatus
 
 
 # --results-dir that cannot be used: the session stops at start, before any benchmark runs -----------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make_dir, fragment", [
     (lambda tmp: "/proc/nope", "--results-dir '/proc/nope': cannot write there: No such file or directory"),
     (lambda tmp: tmp / "a-file", "is a file, not a folder"),
@@ -58,6 +61,7 @@ BREAKER = '''
 '''
 
 
+@pytest.mark.slow
 def test_results_dir_lost_mid_sweep_is_reported_once_and_nothing_measured_is_lost(tmp_path):
     (tmp_path / "breaker").mkdir()
     (tmp_path / "breaker" / "results_breaker.py").write_text(textwrap.dedent(BREAKER))
@@ -95,6 +99,7 @@ def interrupt_sweep(tmp_path, signum):
             "autosaved": load_run(autosaved), "output": output, "returncode": returncode}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_sweep_is_partial_in_every_output_file(tmp_path, signum):
     sweep = interrupt_sweep(tmp_path, signum)
@@ -113,7 +118,10 @@ def test_completed_sweep_is_complete_in_benchmark_json(quick_run):
         assert section["complete"] is True and section["interrupted"] is False
 
 
-def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
+@pytest.mark.slow
+def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path, capsys):
+    """Every surface names a run stopped by -x alike (runs/status.py): the session's last lines, the report,
+    compare and baseline save; none calls it interrupted."""
     exported = tmp_path / "pytest-benchmark.json"
     completed = run_bench(tmp_path / "results", "-k", "train", "-x", "--no-report", f"--benchmark-json={exported}",
                           env={"MNIST_BENCH_INJECT": "oom@model=cnn"})  # after the mlp rows
@@ -122,7 +130,17 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path):
     (run,) = saved_runs(tmp_path / "results")
     for section in (load_run(run)[SECTION], json.loads(exported.read_text())[SECTION]):
         assert section["complete"] is False and section["interrupted"] is False
-    assert "PARTIAL (stopped early)" in output
+    status = str(RunStatus.STOPPED_EARLY)
+    assert f"mnist-bench run ({status}) saved to" in output
+    code, report_out, _ = run_cli(capsys, "report", run, "--out", tmp_path / "report")
+    report_md = (tmp_path / "report" / "report.md").read_text()
+    code_compare, compare_out, _ = run_cli(capsys, "compare", run, run)
+    code_save, save_out, _ = run_cli(capsys, "baseline", "save", run, "--results-dir", tmp_path / "results")
+    assert (code, code_compare, code_save) == (0, 0, 0)
+    assert f"· {status} ·" in report_md and f"| status | {status} |" in report_md
+    assert f"note: the current run is {status}" in compare_out and f"(a {status} run)" in save_out
+    for text in (output, report_md, report_out, compare_out, save_out):
+        assert "interrupted" not in text.lower()
 
 
 # an interrupt whose KeyboardInterrupt is lost on the way still stops the sweep --------------------------------------
@@ -141,6 +159,7 @@ def _stopped_by(tmp_path, fault: str) -> tuple[dict, str]:
     return run, output
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrupt(tmp_path):
     """On a GPU machine `timeout` killed the DataLoader workers along with the session; closing the loader
     raised "worker killed" in place of the KeyboardInterrupt and the sweep ran on for 70 s."""
@@ -148,6 +167,7 @@ def test_sigterm_stops_the_sweep_even_when_a_cleanup_error_replaces_the_interrup
     assert "PARTIAL (interrupted)" in output
 
 
+@pytest.mark.slow
 def test_a_worker_killed_by_the_groups_signal_stops_the_sweep_when_the_interrupt_never_arrived(tmp_path):
     """A SIGTERM to the process group killed the DataLoader workers, but in this process it landed where Python
     ignores exceptions: the only sign is torch's "worker killed by signal: Terminated". The sweep stops there,

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from conftest import REPO_ROOT, cpu_session_env
+from conftest import REPO_ROOT
 
 PAIR = REPO_ROOT / "docs" / "evidence" / "cpu-amd-epyc-2core" / "aa" / "quick-2"
 ENTRY_POINT_INSTALLED = any(entry.value == "bench.plugin" for entry in entry_points(group="pytest11"))
@@ -25,8 +25,7 @@ def modules_after(code: str, cwd) -> tuple[int, set[str]]:
         result = {code}
         print(json.dumps([result, sorted({{name.split('.')[0] for name in sys.modules}})]))
     """)
-    completed = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,
-                               env=cpu_session_env())
+    completed = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-3000:]
     result, modules = json.loads(completed.stdout.strip().splitlines()[-1])
     return result, set(modules)
@@ -82,6 +81,6 @@ def test_the_plugin_costs_a_foreign_pytest_run_no_torch(tmp_path):
             assert "torch" not in sys.modules, "the mnist-bench plugin imported torch"
     """))
     completed = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider"],
-                               cwd=tmp_path, capture_output=True, text=True, timeout=120, env=cpu_session_env())
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert "1 passed" in completed.stdout

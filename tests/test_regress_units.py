@@ -20,6 +20,7 @@ from mnist_core.regress.render import comparison_lines
 from mnist_core.regress.rules import HOLDS, NO_DIFFERENCE, NOT_APPLICABLE, VIOLATED, check_rules
 from mnist_core.runs.files import write_json_atomic
 from mnist_core.runs.runfile import typed_run
+from mnist_core.runs.status import RunStatus
 from cli_helpers import assert_one_line_error, run_cli
 
 # Six rounds each (a 95% interval needs six): steady, and the same 20% slower.
@@ -461,8 +462,9 @@ def test_unusable_comparisons_raise_baseline_error():
 
 def test_partial_runs_are_compared_and_said_to_be_partial():
     comparison = compare_runs(make_run(config_row(), config_row(num_workers=0)), make_run(config_row(), complete=False))
-    assert comparison.current_partial and not comparison.baseline_partial
-    assert [row.note for row in comparison.rows if row.status == MISSING] == ["not run: the current run is partial"]
+    assert (comparison.baseline_status, comparison.current_status) == (RunStatus.COMPLETE, RunStatus.STOPPED_EARLY)
+    assert [row.note for row in comparison.rows if row.status == MISSING] == [
+        "not run: the current run is PARTIAL (stopped early)"]
 
 
 # setting rules ---------------------------------------------------------------------------------------------------

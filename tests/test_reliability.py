@@ -100,6 +100,7 @@ def interrupted_sweep(tmp_path):
     return path, output
 
 
+@pytest.mark.slow
 def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
     path, output = interrupted_sweep(tmp_path)
     run = load_run(path)  # valid JSON: written atomically
@@ -109,6 +110,7 @@ def test_sigterm_mid_sweep_keeps_completed_results(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_to_the_whole_process_group_stops_the_sweep(tmp_path, signum):
     """`timeout` and Ctrl-C signal the DataLoader workers too: the error from a killed worker must not
@@ -122,6 +124,7 @@ def test_a_signal_to_the_whole_process_group_stops_the_sweep(tmp_path, signum):
     assert len(measured) <= 2 and not any("overhead" in name for name in measured), measured
 
 
+@pytest.mark.slow
 def test_report_and_compare_accept_a_partial_run(tmp_path, capsys):
     partial, _ = interrupted_sweep(tmp_path / "sweep")
     assert main(["report", str(partial), "--out", str(tmp_path / "report")]) == 0

@@ -12,7 +12,7 @@ import pytest
 from mnist_core.measure.effect import FASTER, SAME
 from mnist_core.report import build_report, load_runs, report_tables, to_markdown, write_report
 from mnist_core.report.findings import MAX_FINDINGS
-from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
+from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, THROUGHPUT_PNG
 
 from report_data import GPU_NAME, PCIE_GB_S, RESIDENT, gpu_run, throughput_bench
 
@@ -92,7 +92,7 @@ def test_bandwidth_against_pcie(tables):
 def test_findings_are_few_ranked_and_in_plain_words(report):
     texts = [finding.text for finding in report.findings]
     assert 3 <= len(texts) <= MAX_FINDINGS
-    assert texts[0].startswith("At the tutorial's setting the GPU is busy 4%")  # the why, first
+    assert texts[0].startswith("At the tutorial's setting the GPU is busy 4.0%")  # the why, first
     assert not any(re.search(r"\b(train|loader|transfer)/", text) for text in texts)  # no benchmark ids
     assert any("depends on the batch size" in text or "at every batch size" in text for text in texts)
     assert all(report.has_section(finding.section) for finding in report.findings)
@@ -100,9 +100,9 @@ def test_findings_are_few_ranked_and_in_plain_words(report):
 
 def test_gpu_report_files_are_self_contained(gpu_path, tmp_path):
     written = write_report([gpu_path], tmp_path / "gpu-report")
-    assert {path.name for path in written.plots} == {THROUGHPUT_PNG, SETTINGS_PNG, BANDWIDTH_PNG}
+    assert {path.name for path in written.plots} == {CROSSOVER_PNG, THROUGHPUT_PNG, SETTINGS_PNG, BANDWIDTH_PNG}
     page = written.html.read_text()
-    assert page.count('<img src="data:image/png;base64,') == 3 and 'src="throughput' not in page
+    assert page.count('<img src="data:image/svg+xml;base64,') == 4 and 'src="throughput' not in page
     for anchor in ("cpu-vs-gpu", "settings", "pipelines", "bandwidth", "gpu", "noise", "checks", "environment"):
         assert f'id="{anchor}"' in page, anchor
     assert page.index('id="answer"') < page.index('id="findings"') < page.index("<nav>")
@@ -139,7 +139,8 @@ def test_a_run_narrowed_past_the_tutorials_row_still_compares_with_it(gpu_path, 
     fastest = next(line for line in build_report(load_runs([path]))[0].answers[0].lines
                    if line.startswith("Fastest on the GPU"))
     assert "the tutorial's setting itself" not in fastest
-    assert re.search(r": [\d,.]+× \[[\d,.]+×–[\d,.]+×\] the tutorial's setting\.$", fastest), fastest
+    assert re.search(r": [\d,.]+× \[[\d,.]+×–[\d,.]+×\] the tutorial's setting \([\d,.]+[kM]? vs [\d,.]+[kM]? "
+                     r"samples/s, adjusted\)\.$", fastest), fastest
     pipelines = report_tables(path)["pipelines"]
     assert pipelines["vs_tutorial"].notna().all() and (pipelines["vs_tutorial_verdict"] == FASTER).all()
 
@@ -155,8 +156,10 @@ def test_the_compiled_step_is_judged_against_the_eager_one(gpu_path, tmp_path):
     texts = [finding.text for finding in build_report(load_runs([path]))[0].findings]
     (compiled_finding,) = [text for text in texts if "torch.compile" in text]
     assert compiled_finding.startswith("On the CPU, the step compiled by torch.compile against the eager step")
-    assert "faster at some batch sizes, not at others" in compiled_finding
-    assert re.search(r"\+0\.0% \[[-+\d.]+%, [-+\d.]+%\] at batch 128; \+30\.0% \[", compiled_finding), compiled_finding
+    # Sign-consistent: faster where decided, never "depends on the batch size"; each batch with its two throughputs.
+    assert "faster at batch 2048; within ±5% at batch 128" in compiled_finding and "depends" not in compiled_finding
+    assert re.search(r"batch 128: ([\d.]+k) vs \1 samples/s, no different; batch 2048: [\d.]+k vs [\d.]+k samples/s, "
+                     "faster", compiled_finding), compiled_finding
 
 
 def test_the_fastest_names_what_it_cannot_be_told_from(gpu_path, tmp_path):
@@ -170,4 +173,4 @@ def test_the_fastest_names_what_it_cannot_be_told_from(gpu_path, tmp_path):
     fastest = next(line for line in build_report(load_runs([path]))[0].answers[0].lines
                    if line.startswith("Fastest on the CPU"))
     assert fastest.startswith("Fastest on the CPU: data resident on the CPU, step compiled, batch 2048")
-    assert fastest.endswith("the tutorial's setting (no reliable difference from: data resident on the CPU, batch 2048).")
+    assert fastest.endswith("samples/s, adjusted) (no reliable difference from: data resident on the CPU, batch 2048).")

@@ -4,6 +4,7 @@ format 1 (the H100 run among them): files, the answer first, only what was measu
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -73,8 +74,9 @@ def test_skips_are_counted_by_reason_with_their_ids_folded_away(written, run):
 
 def test_html_is_one_self_contained_file(written):
     page = written.html.read_text()
-    assert page.count('<img src="data:image/png;base64,') == len(written.plots)
-    assert 'src="' not in page.replace('src="data:image/png;base64,', "")  # nothing loaded from beside it
+    assert page.count('<img src="data:image/svg+xml;base64,') == len(written.plots)  # each plot, as vector
+    sources = re.findall(r'(?:src|srcset)="([^"]*)"', page)
+    assert sources and all(source.startswith("data:image/svg+xml;base64,") for source in sources)  # nothing beside it
     assert "<details>" in page  # long tables folded away
     assert '<meta name="viewport"' in page
 
@@ -116,7 +118,7 @@ def test_dataframe_api(quick_run, run):
     assert {"machine", "id", "kind", "device", "samples_per_s", "epoch_s", "iqr_pct", "noisy"} <= set(frame.columns)
     tables = report_tables(quick_run)
     assert set(tables) == {"cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy",
-                           "noise", "drift", "suite_checks", "not_measured", "unusable", "side_by_side"}
+                           "noise", "drift", "suite_checks", "not_measured", "unusable", "side_by_side", "crossover"}
     tutorial = tables["settings"][tables["settings"]["reference"]].iloc[0]
     assert tutorial["samples_per_s"] == next(row for row in run.rows if getattr(row, "reference", False)).measurement.median
 

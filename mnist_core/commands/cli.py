@@ -15,7 +15,7 @@ import sys
 
 from mnist_core.errors import MnistBenchError
 
-COMMANDS = ("info", "compare", "baseline", "check", "report")
+COMMANDS = ("info", "compare", "baseline", "check", "report", "ab")
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_CODES = ("exit codes: 0 done; 1 a regression found (compare, check); 2 bad input, or a file or folder that "

@@ -147,6 +147,33 @@ def close_loader(loader) -> None:
         inner._iterator = None
 
 
+@dataclass(frozen=True)
+class WorkerQueue:
+    """A DataLoader's persistent workers at one moment: the batches they finished that the main process has not
+    taken, and the batches they were asked for (at most prefetch_factor x workers; fewer near an epoch's end)."""
+
+    finished: int
+    asked: int
+
+
+def worker_queue(loader) -> WorkerQueue | None:
+    """The queue of `loader`'s persistent workers; None when there is none (no workers, no iterator yet) or
+    this torch keeps it where it cannot be read."""
+    inner = getattr(loader, "loader", loader)
+    iterator = getattr(inner, "_iterator", None)
+    # torch's _task_info: a (worker,) entry per batch asked for and not yet yielded, (worker, data) once its data
+    # arrived out of order and is held back; the others' data waits in _data_queue when finished
+    queue, tasks = getattr(iterator, "_data_queue", None), getattr(iterator, "_task_info", None)
+    if queue is None or not isinstance(tasks, dict):
+        return None
+    try:
+        waiting = queue.qsize()
+    except NotImplementedError:  # multiprocessing queues on macOS
+        return None
+    held = sum(1 for info in tasks.values() if len(info) == 2)
+    return WorkerQueue(waiting + held, len(tasks))
+
+
 # the pipelines a config names ---------------------------------------------------------------------
 def prepare_torch(config: BenchConfig) -> None:
     """Seed and thread count, set before anything random is built."""

@@ -1,15 +1,19 @@
 """A benchmark workload: everything built outside the timed region, then fixed-size rounds.
 
 A round is `steps_per_round` full batches (so every round is the same number of samples)
-followed by the device's sync, so the time of a round on a GPU is the time of its work. Before each
-timed round a few untimed "settle" steps run the same work: a DataLoader's workers prefetch while
-another workload takes its turn (rounds are paired with a yardstick), and without them the first
-steps of a round would come out of that queue for free.
+followed by the device's sync, so the time of a round on a GPU is the time of its work. A DataLoader's
+persistent workers prefetch while another workload takes its turn (rounds are paired with a yardstick)
+and while the state probe runs; a round that began with that queue would read faster than any epoch. So
+around each timed round, untimed: after it, the workers are let finish refilling (they then idle, and take
+no cores from what is timed next); before it, "settle" steps take what they finished, and go on while they
+still hold finished batches. What a user's epoch pays that persistent workers never do, the fresh
+iterator's fork and first batch, is measured (epoch_start_s) and each round is charged its share.
 """
 
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,17 +22,21 @@ import torch
 
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
-from mnist_core.core.devices import sync_fn
+from mnist_core.core.devices import sync_fn, to_device
 from mnist_core.core.compiled import CompiledTrainer
 from mnist_core.core.graph import CudaGraphTrainer
-from mnist_core.core.loaders import ResidentLoader, close_loader, endless, prepare_torch, train_loader, train_split
+from mnist_core.core.loaders import (ResidentLoader, Split, WorkerQueue, close_loader, endless, prepare_torch,
+                                     train_loader, train_split, worker_queue)
 from mnist_core.core.models import build_training
 from mnist_core.core.train import train_step
 from mnist_core.measure.telemetry import reset_torch_peak
 
 KINDS = ("train", "loader")
 PREFETCH_FACTOR = 2  # torch's DataLoader default: each worker keeps this many batches ready
-QUEUE_SHARE = 4  # a round holds at least this many times the batches the workers keep ready
+EPOCH_STARTS = 3  # fresh iterators timed for a DataLoader row's epoch start-up (their median)
+QUEUE_SHARE = 4
+REFILL_TIMEOUT_S = 5.0  # the most a round waits for its workers to finish refilling (a stalled worker: go on)
+REFILL_POLL_S = 0.002  # a round holds at least this many times the batches the workers keep ready
 
 
 @dataclass
@@ -42,6 +50,11 @@ class Workload:
     closers: list[Callable[[], None]] = field(default_factory=list)
     dataset_on_device_bytes: int | None = None  # resident pipelines: the uint8 split held on the device
     steps_per_call: int = 1  # training steps one call of `step` runs (a CUDA graph of K compiled steps)
+    # What every epoch of the tutorial's fit pays before its batches flow: a fresh iterator forks the workers and
+    # waits for the first batch. Rounds run on persistent workers and never pay it; 0 without workers.
+    epoch_start_s: float = 0.0
+    epoch_samples: int | None = None  # samples in one training epoch (the train split)
+    workers: Callable[[], WorkerQueue | None] | None = None  # the DataLoader workers' queue (loaders.worker_queue)
 
     @property
     def samples_per_round(self) -> int:
@@ -58,6 +71,45 @@ class Workload:
         """Untimed calls before a timed round: empty what the workers prefetched while others ran."""
         return max(1, PREFETCH_FACTOR * self.config.num_workers)
 
+    def settle(self) -> int:
+        """Untimed steps before a timed round; returns how many. First settle_steps, which take what the workers
+        finished while the round was not running; then on while they still hold finished batches, since they
+        refill while the first are taken (up to settle_steps more: a pipeline whose training step is the slower
+        side always holds some, and then they cost it nothing). A round so starts as a user's epoch runs
+        between its first and last batch: its next batch still being made."""
+        for _ in range(self.settle_steps):
+            self.step()
+        taken = self.settle_steps
+        while taken < 2 * self.settle_steps and self._finished_batches() > 0:
+            self.step()
+            taken += 1
+        self.sync()
+        return taken
+
+    def let_workers_refill(self, clock: Callable[[], float] = time.perf_counter,
+                           sleep: Callable[[float], None] = time.sleep) -> None:
+        """Untimed, after a timed round: wait (at most REFILL_TIMEOUT_S) until the workers have finished every
+        batch they were asked for and idle, so that their refilling does not take the cores from what is timed
+        next (the paired yardstick's round, the state probe, this row's own settle)."""
+        deadline = clock() + REFILL_TIMEOUT_S
+        while clock() < deadline:
+            queue = self.workers() if self.workers is not None else None
+            if queue is None or queue.finished >= queue.asked:
+                return
+            sleep(REFILL_POLL_S)
+
+    def _finished_batches(self) -> int:
+        queue = self.workers() if self.workers is not None else None
+        return queue.finished if queue is not None else 0
+
+    @property
+    def epoch_start_share_s(self) -> float:
+        """A round's share of the epoch start-up (its samples' share of an epoch): added to every round's
+        seconds, so a row's samples/s is what whole epochs get and "s per epoch" includes the start-up."""
+        if not self.epoch_samples:
+            return 0.0
+        return self.epoch_start_s * self.samples_per_round / self.epoch_samples
+
     def run_round(self) -> None:
         step = self.step
         for _ in range(self.steps_per_round // self.steps_per_call):
@@ -65,13 +117,13 @@ class Workload:
         self.sync()
 
     def timed_round(self) -> float:
-        """Settle, then one round timed from its first step to its sync: its seconds."""
-        for _ in range(self.settle_steps):
-            self.step()
-        self.sync()
+        """Settle, then one round timed from its first step to its sync, then the workers' refill: its seconds."""
+        self.settle()
         start = time.perf_counter()
         self.run_round()
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        self.let_workers_refill()
+        return seconds
 
     def warmup(self, rounds: int, min_seconds: float = 0.0) -> int:
         return warm_up(self.run_round, rounds, min_seconds)
@@ -151,6 +203,8 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     sync()
     first_batch_s = time.perf_counter() - start
     closers = [lambda: close_loader(loader)]
+    epoch_start_s = epoch_start_seconds(config, data, split, sync)
+    workers = (lambda: worker_queue(loader)) if config.loader == "dataloader" and config.num_workers else None
 
     if kind == "loader":
         step = batches.__next__
@@ -162,7 +216,25 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
             train_step(model, optimizer, images, labels)
 
     resident_bytes = loader.dataset_bytes if isinstance(loader, ResidentLoader) else None
-    return Workload(config, kind, config.steps_per_round, first_batch_s, step, sync, closers, resident_bytes)
+    return Workload(config, kind, config.steps_per_round, first_batch_s, step, sync, closers, resident_bytes,
+                    epoch_start_s=epoch_start_s, epoch_samples=len(split.train_indices), workers=workers)
+
+
+def epoch_start_seconds(config: BenchConfig, data: MnistData, split: Split, sync: Callable[[], None]) -> float:
+    """The median, over EPOCH_STARTS fresh iterators of the tutorial's per-epoch DataLoader, of the seconds
+    from `iter()` to the first batch on the device: the workers' fork and first batch every epoch pays."""
+    if config.loader != "dataloader" or config.num_workers == 0:
+        return 0.0
+    loader = train_loader(config, data, split)  # not persistent: every iterator forks its workers, as in fit
+    seconds = []
+    for _ in range(EPOCH_STARTS):
+        start = time.perf_counter()
+        batches = iter(loader.loader)
+        to_device(next(batches), loader.device, loader.non_blocking)
+        sync()
+        seconds.append(time.perf_counter() - start)
+        batches._shutdown_workers()  # now, not whenever the iterator is garbage-collected
+    return statistics.median(seconds)
 
 
 def _trainer_workload(kind, config, data, split, sync, start) -> Workload:

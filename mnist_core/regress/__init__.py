@@ -1,13 +1,12 @@
-"""Regression checks: hardware keys, baselines, noise-aware verdicts and setting rules.
+"""Regression checks: hardware keys, baselines, noise-aware verdicts between runs, and setting rules.
 
-  hardware_key  what must match for two runs to be comparable, and the baseline file name
-  measured      a run's comparable benchmarks, keyed by configuration, with per-round throughput
-  ranktest      the exact one-sided Mann-Whitney U test (no scipy)
-  verdicts      improved / unchanged / regressed for one benchmark, from two lists of rounds
-  comparison    two runs side by side: a verdict per configuration, plus new and missing ones
+  hardware_key  what must match for two runs to be comparable, and the baseline's file name
+  matching      one row's rounds matched across two runs, state with state (the machine's fast or slow speed)
+  comparison    two runs side by side: a verdict per configuration, plus new, missing and unusable ones
   rules         setting rules inside one run (pinned + non_blocking, resident, num_workers)
   baselines     the store under results/baselines/ (the only module here that touches files)
   render        rich tables and summary lines
 
-Everything but `baselines` is a pure function of run data (dicts as `runfile.load_run` returns them).
+The verdicts' statistics live in mnist_core/measure (effect.py, stats.py). Everything but `baselines` is a pure
+function of run data (typed runs as `runs.runfile.read_run` returns them).
 """

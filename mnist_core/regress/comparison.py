@@ -1,6 +1,6 @@
 """Comparing two runs benchmark by benchmark: one verdict per configuration found in either run.
 
-How a verdict is reached (the README says it in five lines):
+How a verdict is reached (docs/methods.md says it in five lines):
   1. Rows are matched by configuration. Each row's change is the Hodges-Lehmann shift between the two
      runs' rounds, with its exact 95% interval (measure/effect.py).
   2. A machine is often faster or slower as a whole from one session to the next. The median change over a
@@ -40,6 +40,7 @@ from mnist_core.regress.matching import (compared, group_of, machine_states, mat
                                          state_factors)
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow
 from mnist_core.runs.runfile import FORMAT_VERSION, Run
+from mnist_core.runs.status import RunStatus
 
 NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
@@ -116,8 +117,8 @@ class Comparison:
     threshold_pct: float
     key_differences: tuple[str, ...]  # empty when both runs have the same hardware key
     not_compared: dict  # kind -> rows without rounds (time to accuracy), in either run
-    baseline_partial: bool
-    current_partial: bool
+    baseline_status: RunStatus
+    current_status: RunStatus
     shifts: tuple[Shift, ...] = ()
     spread_pct: dict = field(default_factory=dict)  # (group, kind or ALL_KINDS) -> the 95% spread of the rows' changes
     absolute: bool = False
@@ -287,8 +288,8 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
     spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items() if group_kind in used}
     times = (baseline.saved_at, current.saved_at)
     hours_apart = None if None in times else abs((times[1] - times[0]).total_seconds()) / 3600
-    return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, not baseline.complete,
-                      not current.complete, tuple(shifts), spread_pct, absolute, hours_apart,
+    return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, baseline.status,
+                      current.status, tuple(shifts), spread_pct, absolute, hours_apart,
                       (baseline.format_version, current.format_version))
 
 
@@ -302,7 +303,7 @@ def _why_absent(run: Run, row: Row) -> str:
     unusable = next((item for item in run.unusable if item.id == row.id), None)
     if unusable is not None:
         return f"unusable: {unusable.reason}"
-    return "not run: the current run is partial" if not run.complete else ""
+    return f"not run: the current run is {run.status}" if not run.complete else ""
 
 
 __all__ = ["REGRESSION_THRESHOLD_PCT", "compared", "FASTER", "INCONCLUSIVE", "MISSING", "NEW", "SAME", "SLOWER",

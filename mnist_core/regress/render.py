@@ -10,6 +10,7 @@ from mnist_core.regress.comparison import (ALL_KINDS, BACK_TO_BACK_H, MISSING, N
                                           Resolution, RowComparison)
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 from mnist_core.runs.runfile import FORMAT_METHODS
+from mnist_core.runs.status import RunStatus
 
 VERDICT_STYLES = {SLOWER: "bold red", FASTER: "green", NEW: "cyan", MISSING: "yellow", UNUSABLE: "bold yellow",
                   INCONCLUSIVE: "dim", SAME: ""}
@@ -26,16 +27,25 @@ def _median(measurement) -> str:
     return "-" if measurement is None else f"{_number(measurement.median)} ({measurement.rounds})"
 
 
+def adjusted(reference: float | None, effect) -> str:
+    """The throughput a change implies: the reference's median x the estimated ratio, so the printed change is
+    always this over the reference even where the estimate (drift- or state-adjusted, paired) differs from the
+    ratio of the two medians."""
+    return "-" if reference is None or effect is None else _number(reference * effect.ratio)
+
+
 def comparison_table(comparison: Comparison, title: str = "mnist-bench compare") -> Table:
-    table = Table(title=f"{title}: median (rounds), higher is better; change with its 95% interval; "
-                        f"threshold ±{comparison.threshold_pct:g}%")
+    table = Table(title=f"{title}: median (rounds), higher is better; change [95% interval] = current, adjusted / "
+                        f"baseline (drift and machine state divided out); threshold ±{comparison.threshold_pct:g}%")
     for column, justify in (("configuration", "left"), ("unit", "left"), ("baseline", "right"),
-                            ("current", "right"), ("change [95% interval]", "right"), ("verdict", "left"),
-                            ("note", "left")):
+                            ("current", "right"), ("current, adjusted", "right"), ("change [95% interval]", "right"),
+                            ("verdict", "left"), ("note", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in comparison.rows:
         change = row.verdict.why if row.verdict is not None else "-"
-        table.add_row(row.id, row.unit, _median(row.baseline), _median(row.current), change,
+        effect = row.verdict.effect if row.verdict is not None else None
+        table.add_row(row.id, row.unit, _median(row.baseline), _median(row.current),
+                      adjusted(row.baseline.median if row.baseline else None, effect), change,
                       Text(row.status, style=VERDICT_STYLES.get(row.status, "")), row.note)
     return table
 
@@ -55,9 +65,9 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     if comparison.key_differences:
         lines.append(f"warning: different hardware keys ({'; '.join(comparison.key_differences)}): "
                      "compared anyway (--allow-hardware-mismatch)")
-    for name, partial in (("baseline", comparison.baseline_partial), ("current run", comparison.current_partial)):
-        if partial:
-            lines.append(f"note: the {name} is PARTIAL (interrupted): only its completed benchmarks are compared")
+    for name, status in (("baseline", comparison.baseline_status), ("current run", comparison.current_status)):
+        if status is not RunStatus.COMPLETE:
+            lines.append(f"note: the {name} is {status}: only its completed benchmarks are compared")
     for shift in comparison.shifts:
         where = "host-to-device copies" if shift.group == "copies" else f"{shift.group.upper()} rows"
         if shift.verdict.decided:
@@ -120,19 +130,21 @@ def _resolution_line(resolution: Resolution, threshold_pct: float) -> str:
 
 
 def rules_table(results: list[RuleResult], threshold_pct: float) -> Table:
-    table = Table(title=f"mnist-bench setting rules (this run; threshold ±{threshold_pct:g}%)")
+    table = Table(title=f"mnist-bench setting rules (this run; threshold ±{threshold_pct:g}%): medians; change "
+                        "[95% interval] = favoured, adjusted / other (paired rounds where the run took them)")
     for column, justify in (("rule", "left"), ("favoured setting", "left"), ("other setting", "left"),
-                            ("favoured", "right"), ("other", "right"), ("unit", "left"),
-                            ("change [95% interval]", "right"), ("outcome", "left")):
+                            ("favoured", "right"), ("other", "right"), ("favoured, adjusted", "right"),
+                            ("unit", "left"), ("change [95% interval]", "right"), ("outcome", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for result in results:
         if not result.pairs:
-            table.add_row(result.rule, "-", "-", "-", "-", "-", result.reason,
+            table.add_row(result.rule, "-", "-", "-", "-", "-", "-", result.reason,
                           Text(result.outcome, style=RULE_STYLES[NOT_APPLICABLE]))
         for pair in result.pairs:
+            other = pair.other.measurement.median
             table.add_row(result.rule, pair.favoured.id, pair.other.id, _number(pair.favoured.measurement.median),
-                          _number(pair.other.measurement.median), pair.favoured.measurement.unit, pair.verdict.why,
-                          Text(pair.outcome, style=RULE_STYLES.get(pair.outcome, "")))
+                          _number(other), adjusted(other, pair.verdict.effect), pair.favoured.measurement.unit,
+                          pair.verdict.why, Text(pair.outcome, style=RULE_STYLES.get(pair.outcome, "")))
     return table
 
 

@@ -40,8 +40,8 @@ def report_tables(*paths: str | Path) -> dict[str, pd.DataFrame]:
     return _tables.report_tables(load_runs(paths))
 
 
-def build_report(runs: list[RunInput]) -> tuple[Report, pd.DataFrame, dict[str, bytes]]:
-    """The Report model, its tidy frame and its plots (filename -> PNG), nothing written."""
+def build_report(runs: list[RunInput]) -> tuple[Report, pd.DataFrame, dict[str, _plots.Drawing]]:
+    """The Report model, its tidy frame and its plots (filename -> Drawing: PNG and SVG), nothing written."""
     tables = _tables.report_tables(runs)
     figures = _plots.draw_all(tables)
     frame = pd.concat([run_frame(run.run, run.label) for run in runs], ignore_index=True)
@@ -58,7 +58,7 @@ def write_report(run_paths, out_dir: str | Path, force: bool = False) -> Written
     check_out_dir(out_dir, force)
     report, frame, figures = build_report(runs)
     texts = {MARKDOWN: to_markdown(report), HTML: to_html(report), CSV: csv_text(frame)}
-    written = write_files(out_dir, texts, figures, force)
+    written = write_files(out_dir, texts, {name: drawing.png for name, drawing in figures.items()}, force)
     return replace(written, report=report)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, SAME, SLOWER
-from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, accuracy_rows, copy_rows,
-                                        devices, judge, setting_label, train_rows, tutorial_row)
-from mnist_core.report.formatting import duration, size, times
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER
+from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, Judged, accuracy_rows, adjusted_rate, copy_rows,
+                                        crossover, devices, judge, setting_label, train_rows, tutorial_row,
+                                        undecided_why)
+from mnist_core.report.formatting import duration, rate, size
 from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Finding
 
@@ -36,43 +37,72 @@ def _busy_gpu(run: RunInput) -> list[_Candidate]:
         return []
     why = (": it spends most of the time waiting for the DataLoader, which is why keeping the data on the GPU "
            "pays more than any DataLoader setting") if util < BUSY_GPU_PCT else ""
-    return [_Candidate(90, Finding(f"At the tutorial's setting the GPU is busy {util:.0f}% of the time (NVML's mean "
+    return [_Candidate(90, Finding(f"At the tutorial's setting the GPU is busy {util:.1f}% of the time (NVML's mean "
                                    f"utilisation){why}.", "gpu"))]
+
+
+def _cell(judged: Judged, names: tuple[str, str] = ("", "")) -> str:
+    """'batch 32: GPU 27.6k vs CPU 65.3k samples/s, slower': the adjusted samples/s the verdict is the quotient of,
+    as the throughput table prints them, and the verdict (with why, when too few rounds decided nothing)."""
+    batch = judged.row.config.batch_size
+    mine, theirs = judged.rates or (judged.row.measurement.median, judged.against.measurement.median)
+    word = WORDS.get(judged.verdict.label)
+    if word is None:
+        word = "inconclusive" + (f" ({undecided_why(judged.verdict)})" if not judged.effect.reliable else "")
+    first, second = (f"{name} " if name else "" for name in names)
+    return f"batch {batch}: {first}{rate(mine)} vs {second}{rate(theirs)} samples/s, {word}"
+
+
+def _by_label(cells: list[Judged]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for judged in cells:
+        out.setdefault(judged.verdict.label, []).append(judged.row.config.batch_size)
+    return out
+
+
+def _batches(batches: list[int]) -> str:
+    return ("batch " if len(batches) == 1 else "batches ") + ", ".join(str(batch) for batch in batches)
+
+
+def _summary(cells: list[Judged], faster: str, slower: str) -> str:
+    """What the verdicts say across batch sizes, in words true to every one of them: 'at every batch size' only
+    when all agree, 'depends on the batch size' only when some are faster and some slower."""
+    labels = _by_label(cells)
+    if len(labels) == 1 and next(iter(labels)) in WORDS:
+        label = next(iter(labels))
+        return {FASTER: faster, SLOWER: slower, SAME: f"no different (within ±{SETTINGS_THRESHOLD_PCT:g}%)"}[label] \
+            + " at every batch size measured"
+    parts = []
+    for label, phrase in ((FASTER, faster), (SLOWER, slower), (SAME, f"within ±{SETTINGS_THRESHOLD_PCT:g}%"),
+                          (INCONCLUSIVE, "not decided")):
+        if label in labels:
+            parts.append(f"{phrase} at {_batches(labels[label])}")
+    head = "depends on the batch size: " if FASTER in labels and SLOWER in labels else ""
+    return head + "; ".join(parts)
 
 
 def _crossover(run: RunInput) -> list[_Candidate]:
     """Per pipeline family, GPU vs CPU at each batch size both measured."""
-    if set(devices(run.run)) != {"cpu", "cuda"}:
-        return []
     out = []
-    for family, loaders in (("DataLoader", ("dataloader",)), ("resident data", ("resident", "resident-graph"))):
-        cells = []
-        for batch in sorted({row.config.batch_size for row in train_rows(run.run)}):
-            best = {}
-            for device in ("cpu", "cuda"):
-                rows = [row for row in train_rows(run.run, device) if row.config.model == "mlp"
-                        and row.config.loader in loaders and row.config.batch_size == batch]
-                if rows:
-                    best[device] = max(rows, key=lambda row: row.measurement.median)
-            if len(best) == 2:
-                cells.append((batch, judge(best["cuda"], best["cpu"])))
+    for family, batches in crossover(run.run).items():
+        cells = [judged for _, judged in batches]
         if len(cells) < 2:
             continue
-        wins = [batch for batch, judged in cells if judged.verdict.label == FASTER]
-        parts = ", ".join(f"{times(judged.effect.ratio)} at {batch}" for batch, judged in cells)
-        if not wins:
-            text = f"With {family} the GPU does not reliably beat the CPU at any batch size measured ({parts})."
-        elif len(wins) == len(cells):
-            text = f"With {family} the GPU beats the CPU at every batch size measured ({parts})."
-        else:
-            text = (f"With {family} the GPU reliably beats the CPU from batch {min(wins)} on ({parts}); below that, "
-                    "choose the CPU or a bigger batch.")
-        out.append(_Candidate(80, Finding(text, "pipelines")))
+        summary = _summary(cells, "the GPU is faster", "the GPU is slower (choose the CPU)")
+        detail = "; ".join(_cell(judged, ("GPU", "CPU")) for judged in cells)
+        out.append(_Candidate(80, Finding(f"With {family}: {summary} (adjusted samples/s: {detail}).", "pipelines")))
     return out
 
 
 FLIPS = {"pin_memory": (False, "turning pinned memory off"), "non_blocking": (False, "blocking copies"),
          "num_workers": (0, "0 DataLoader workers instead of 2")}
+SETTING_FIELDS = ("device", "model", "loader", "batch_size", "num_workers", "pin_memory", "non_blocking")
+
+
+def _key(config, **changes) -> tuple:
+    """A configuration by the fields a setting comparison varies (not its round size or seed)."""
+    values = {field: getattr(config, field) for field in SETTING_FIELDS}
+    return tuple({**values, **changes}[field] for field in SETTING_FIELDS)
 
 
 def _setting_effects(run: RunInput) -> list[_Candidate]:
@@ -82,30 +112,25 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
         tutorial = tutorial_row(run.run, device)
         if tutorial is None:
             continue
-        rows = {row.config: row for row in train_rows(run.run, device)}
-        batches = sorted({config.batch_size for config in rows if config.loader == "dataloader"})
+        rows = {_key(row.config): row for row in train_rows(run.run, device) if row.config.model == "mlp"}
+        batches = sorted({row.config.batch_size for row in rows.values() if row.config.loader == "dataloader"})
         for field, (value, change) in FLIPS.items():
-            per_batch = []
+            cells = []
             for batch in batches:
-                base = tutorial.config.replace(batch_size=batch)
-                flipped = base.replace(**{field: value})
+                base, flipped = _key(tutorial.config, batch_size=batch), _key(tutorial.config, batch_size=batch,
+                                                                               **{field: value})
                 if flipped != base and base in rows and flipped in rows:
-                    per_batch.append((batch, judge(rows[flipped], rows[base])))
-            if not per_batch:
+                    cells.append(judge(run.run, rows[flipped], rows[base]))
+            if not cells:
                 continue
-            labels = {judged.verdict.label for _, judged in per_batch}
-            detail = "; ".join(f"{judged.verdict.why} at batch {batch}" for batch, judged in per_batch)
+            labels = {judged.verdict.label for judged in cells}
+            detail = "; ".join(_cell(judged) for judged in cells)
             where = DEVICE_NAME[device]
-            if labels == {SAME}:
-                text, priority = (f"On the {where}, {change} makes no difference beyond "
-                                  f"±{SETTINGS_THRESHOLD_PCT:g}% ({detail}).", 40)
-            elif len(labels) > 1 and labels & {FASTER, SLOWER}:
-                text, priority = f"On the {where}, what {change} does depends on the batch size: {detail}.", 70
-            elif labels <= {FASTER, SLOWER}:
-                text, priority = f"On the {where}, {change} is {WORDS[next(iter(labels))]} at every batch size measured: {detail}.", 75
-            else:
-                text, priority = f"On the {where}, the effect of {change} is inconclusive ({detail}).", 30
-            out.append(_Candidate(priority, Finding(text, "settings")))
+            summary = _summary(cells, "faster", "slower")
+            priority = 70 if labels & {FASTER, SLOWER} else (40 if labels == {SAME} else 30)
+            out.append(_Candidate(priority, Finding(
+                f"On the {where}, {change}: {summary} (adjusted samples/s, changed vs the tutorial's: {detail}).",
+                "pipelines")))
     return out
 
 
@@ -115,22 +140,16 @@ def _compiled_step(run: RunInput) -> list[_Candidate]:
     for device in devices(run.run):
         rows = {(row.config.loader, row.config.batch_size): row for row in train_rows(run.run, device)
                 if row.config.model == "mlp" and row.config.loader in ("resident", "resident-compiled")}
-        per_batch = [(batch, judge(rows["resident-compiled", batch], rows["resident", batch]))
-                     for batch in sorted({batch for _, batch in rows}) if ("resident", batch) in rows
-                     and ("resident-compiled", batch) in rows]
-        if not per_batch:
+        cells = [judge(run.run, rows["resident-compiled", batch], rows["resident", batch])
+                 for batch in sorted({batch for _, batch in rows}) if ("resident", batch) in rows
+                 and ("resident-compiled", batch) in rows]
+        if not cells:
             continue
-        labels = {judged.verdict.label for _, judged in per_batch}
-        detail = "; ".join(f"{judged.verdict.why} at batch {batch}" for batch, judged in per_batch)
-        if len(labels) == 1 and labels <= set(WORDS):
-            summary = WORDS[next(iter(labels))]
-        elif FASTER in labels:
-            summary = "faster at some batch sizes, not at others"
-        else:
-            summary = "not reliably faster"
+        detail = "; ".join(_cell(judged) for judged in cells)
         out.append(_Candidate(65, Finding(
             f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step (both with "
-            f"resident data): {summary} ({detail}).", "pipelines")))
+            f"resident data): {_summary(cells, 'faster', 'slower')} (adjusted samples/s, compiled vs eager: "
+            f"{detail}).", "pipelines")))
     return out
 
 
@@ -147,8 +166,8 @@ def _copies(run: RunInput) -> list[_Candidate]:
     best_pageable = max(pageable, key=lambda row: row.measurement.median)
     limit = (f", {best_pinned.pcie_fraction:.0%} of the PCIe link's theoretical maximum"
              if best_pinned.pcie_fraction is not None else "")
-    text = (f"Copying {size(largest)} to the GPU: pinned memory reaches {best_pinned.measurement.median:.1f} GB/s"
-            f"{limit}, pageable {best_pageable.measurement.median:.1f} GB/s; for one batch of {TUTORIAL_BATCH} images "
+    text = (f"Copying {size(largest)} to the GPU: pinned memory reaches {rate(best_pinned.measurement.median)} GB/s"
+            f"{limit}, pageable {rate(best_pageable.measurement.median)} GB/s; for one batch of {TUTORIAL_BATCH} images "
             "the copy is microseconds, small beside a DataLoader step.")
     return [_Candidate(50, Finding(text, "bandwidth"))]
 
@@ -175,7 +194,7 @@ def _accuracy(run: RunInput) -> list[_Candidate]:
 
 def _trust(run: RunInput) -> list[_Candidate]:
     drift = run.run.drift()
-    parts = [f"the {DEVICE_NAME.get(device, device)}'s speed strayed ±{item.spread_pct:.0f}% over the session"
+    parts = [f"the {DEVICE_NAME.get(device, device)}'s speed strayed ±{item.spread_pct:.1f}% over the session"
              for device, item in drift.items() if item.spread_pct is not None]
     noisy = [row for row in run.run.rows if getattr(row, "measurement", None) is not None and row.measurement.noisy]
     total = sum(1 for row in run.run.rows if getattr(row, "measurement", None) is not None)

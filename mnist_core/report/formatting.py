@@ -16,7 +16,7 @@ import pandas as pd
 
 MISSING = "-"
 _KIB, _MIB = 1024, 1024 * 1024
-COMPANIONS = ("_low", "_high", "_verdict")
+COMPANIONS = ("_low", "_high", "_verdict", "_why")
 VERDICT_MARKS = {"faster": "▲ faster", "slower": "▼ slower", "same": "= same", "inconclusive": "? inconclusive"}
 
 
@@ -151,13 +151,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "non_blocking": ("non_blocking", "onoff"),
     "samples_per_s": ("samples/s [95% interval]", "rate_ci"),
     "epoch_s": ("per epoch", "seconds"),
+    "adjusted_samples_per_s": ("adjusted samples/s", "rate"),
     "vs_tutorial": ("vs the tutorial's setting [95%]", "ratio_ci"),
     "delta_pct": ("Δ vs the tutorial's setting [95%]", "pct_ci"),
     "cpu_setting": ("CPU setting", "text"),
-    "cpu_samples_per_s": ("CPU samples/s", "rate"),
+    "cpu_adjusted_samples_per_s": ("CPU adjusted samples/s", "rate"),
     "cpu_epoch_s": ("CPU per epoch", "seconds"),
     "gpu_setting": ("GPU setting", "text"),
-    "gpu_samples_per_s": ("GPU samples/s", "rate"),
+    "gpu_adjusted_samples_per_s": ("GPU adjusted samples/s", "rate"),
     "gpu_epoch_s": ("GPU per epoch", "seconds"),
     "gpu_vs_cpu": ("GPU vs CPU [95%]", "ratio_ci"),
     "check": ("design target", "text"),
@@ -187,6 +188,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "val_accuracy_pct": ("final accuracy", "pct0"),
     "rounds": ("rounds", "count"),
     "median": ("median", "auto"),
+    "machine_median": ("median [95% interval]", "rate_ci"),
+    "vs_first_machine": ("vs the first machine [95%]", "ratio_ci"),
+    "pipeline": ("pipeline", "text"),
     "unit": ("unit", "text"),
     "iqr_pct": ("IQR/median %", "pct"),
     "ci_half_pct": ("95% interval ±%", "pct"),
@@ -201,6 +205,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "reason": ("reason", "text"),
     "ids": ("benchmarks", "text"),
 }
+
+
+def tutorial_cell(record: dict) -> str:
+    """The tutorial's own cell of the settings table: the samples/s its row's changes are relative to (adjusted,
+    and named so, where that differs from its median)."""
+    median, adjusted = rate(record["samples_per_s"]), record.get("adjusted_samples_per_s")
+    if _is_missing(adjusted) or rate(adjusted) == median:
+        return f"the tutorial's setting ({median}/s)"
+    return f"the tutorial's setting ({rate(adjusted)}/s adjusted)"
 
 
 def column_label(column: str) -> str:
@@ -219,8 +232,10 @@ def format_cell(column: str, value, row: dict | None = None) -> str:
         value = value.item()
     if kind in INTERVAL_FORMATS:
         row = row or {}
-        return INTERVAL_FORMATS[kind](value, row.get(f"{column}_low"), row.get(f"{column}_high"),
+        text = INTERVAL_FORMATS[kind](value, row.get(f"{column}_low"), row.get(f"{column}_high"),
                                       row.get(f"{column}_verdict"))
+        why = row.get(f"{column}_why")
+        return text if _is_missing(why) else f"{text}: {why}"
     return FORMATS[kind](value)
 
 

@@ -29,9 +29,11 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    filename: str  # the PNG beside report.md; report.html embeds the same image
+    filename: str  # the PNG beside report.md
     caption: str
     png: bytes = field(default=b"", repr=False)
+    svg: str = field(default="", repr=False)  # the same plot as vector, which report.html embeds
+    svg_narrow: str = field(default="", repr=False)  # its layout for a phone
 
 
 @dataclass(frozen=True)

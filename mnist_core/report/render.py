@@ -1,8 +1,10 @@
 """A Report as Markdown and as HTML: strings only, no files.
 
-report.html is one self-contained file: its plots are embedded (data: URIs), so it works when downloaded
-alone (from Colab, say). It reads at 800 px and 1400 px: wide tables scroll inside their own box rather
-than widening the page, and long tables are folded away (<details>). report.md links the PNGs beside it.
+report.html is one self-contained file: its plots are embedded (SVG data: URIs), so it works when downloaded
+alone (from Colab, say). It reads from 390 px (a phone) to 1400 px without scrolling sideways: a cell wraps
+between its number, its interval and its verdict, never inside one; on narrow screens tables are stacked
+(STACKED: one card per row, each cell under its column's label) and each plot swaps to its narrow layout.
+Long tables are folded away (<details>). report.md links the PNGs beside it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import html
 import re
 
-from mnist_core.report.formatting import column_label, display_rows, format_cell, rate, right_aligned
+from mnist_core.report.formatting import column_label, display_rows, format_cell, right_aligned, tutorial_cell
 from mnist_core.report.model import Figure, Report, Section, Table
 
 
@@ -41,7 +43,7 @@ def pivot_rows(table: Table) -> tuple[list[str], list[list[str]], list[list[bool
                 continue
             record = match.iloc[0].to_dict()
             if record.get("reference"):
-                cells.append(f"the tutorial's setting ({rate(record['samples_per_s'])}/s)")
+                cells.append(tutorial_cell(record))
             else:
                 cells.append(format_cell(value, record[value], record) + (" ★" if record.get("best") else ""))
             flags.append(bool(record.get("best")))
@@ -132,33 +134,69 @@ nav { font-size: .85rem; margin: .8rem 0; } nav a { margin-right: .8rem; white-s
 .table { overflow-x: auto; max-width: 100%; margin: .3rem 0 1rem; }
 table { border-collapse: collapse; font-size: .82rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; vertical-align: top; }
-th { background: #f4f6f8; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums;
-white-space: nowrap; } td.hl { font-weight: bold; background: #fff6d5; }
+th { background: #f4f6f8; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.hl { font-weight: bold; background: #fff6d5; }
 details { margin: .4rem 0 1rem; } summary { cursor: pointer; font-weight: 600; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure { margin: 1rem 0; } figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: .85rem; color: #555; }
 ol li { margin-bottom: .35rem; } .src { color: #555; font-size: .85rem; }
 @media (max-width: 900px) { body { padding: 0 .5rem; } table { font-size: .78rem; } }
 """
+# A stacked table: one card per row, each cell under its column's label. Every table is stacked at NARROW_PX
+# and below; a table of MANY_COLUMNS or more already below MANY_COLUMNS_PX, where its columns stop fitting.
+STACKED = """
+  body { overflow-wrap: anywhere; }
+  T table, T tbody, T tr { display: block; width: 100%; }
+  T thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  T tr { border: 1px solid #ccc; border-radius: 4px; margin: 0 0 .5rem; }
+  T td { display: grid; grid-template-columns: minmax(4.5rem, 35%) 1fr; gap: .6rem; border: 0;
+         border-top: 1px solid #eee; text-align: left; }
+  T td:first-child { border-top: 0; } T td.num { text-align: left; } T td.blank { display: none; }
+  T td::before { content: attr(data-label); color: #555; font-weight: 600; }
+"""
+NARROW_PX = 700
+MANY_COLUMNS, MANY_COLUMNS_PX = 9, 1000
+PLOT_NARROW_PX = 900  # below this the wide plots' smallest text would fall under 9 CSS px: the narrow layout
+STYLE += "".join(f"@media (max-width: {width}px) {{{STACKED.replace('T ', selector + ' ')}}}\n"
+                 for width, selector in ((MANY_COLUMNS_PX, ".table.many"), (NARROW_PX, ".table")))
+_LONG_WORD = re.compile(r"[^\s<>&;]{20,}")  # after escaping: no tag or entity is split
+_GROUP = re.compile(r"\[[^\]]*\]|[▲▼=?] \w+")  # an interval or a verdict: shown whole, never split over lines
 
 
-def _td(cell: str, bold: bool, number: bool) -> str:
-    classes = " ".join(name for name, on in (("num", number), ("hl", bold)) if on)
-    return (f'<td class="{classes}">' if classes else "<td>") + f"{html.escape(cell)}</td>"
+def _cell_html(cell: str) -> str:
+    """The cell with its interval and its verdict each held on one line (the line may break between them),
+    and a long word (a benchmark id) free to break after its / and - rather than widen the table."""
+    held = _GROUP.sub(lambda match: match.group(0).replace(" ", "\u00a0"), cell)
+    return _LONG_WORD.sub(lambda match: re.sub(r"([/\-])", r"\1<wbr>", match.group(0)), html.escape(held))
+
+
+def _td(cell: str, bold: bool, number: bool, label: str) -> str:
+    classes = " ".join(name for name, on in (("num", number), ("hl", bold), ("blank", not cell.strip())) if on)
+    return (f'<td data-label="{html.escape(label)}"' + (f' class="{classes}">' if classes else ">")
+            + f"{_cell_html(cell)}</td>")
 
 
 def html_table(table: Table) -> str:
     labels, rows, bold, right = _cells(table)
     head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-    body = ["<tr>" + "".join(_td(cell, flag, is_right) for cell, flag, is_right in zip(cells, flags, right)) + "</tr>"
+    body = ["<tr>" + "".join(_td(cell, flag, is_right, label)
+                             for cell, flag, is_right, label in zip(cells, flags, right, labels)) + "</tr>"
             for cells, flags in zip(rows, bold)]
-    return f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    many = " many" if len(labels) >= MANY_COLUMNS else ""
+    return (f'<div class="table{many}"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            "</div>")
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _html_figure(figure: Figure) -> str:
-    data = base64.b64encode(figure.png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(figure.caption)}">'
-            f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>")
+    """The plot's vector layouts: the narrow one on a phone-sized screen, the wide one elsewhere."""
+    narrow = (f'<source media="(max-width: {PLOT_NARROW_PX - 1}px)" srcset="{_svg_uri(figure.svg_narrow)}">'
+              if figure.svg_narrow else "")
+    return (f'<figure><picture>{narrow}<img src="{_svg_uri(figure.svg)}" alt="{html.escape(figure.caption)}">'
+            f"</picture><figcaption>{html.escape(figure.caption)}</figcaption></figure>")
 
 
 def _html_section(section: Section) -> str:

@@ -10,8 +10,9 @@ from mnist_core.report.findings import all_findings
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Answer, Figure, Report, Section, Table
-from mnist_core.report.plots import BANDWIDTH_PNG, SETTINGS_PNG, THROUGHPUT_PNG
+from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, THROUGHPUT_PNG, Drawing
 from mnist_core.report.tables import environment_table
+from mnist_core.runs.status import RunStatus
 
 COLLAPSE_ROWS = 12  # longer tables are folded away behind their title
 
@@ -25,41 +26,54 @@ def _table(key: str, title: str, frame: pd.DataFrame, several: bool, **options) 
     return (Table(key, title, frame, hide=hide, collapsed=collapsed, **options),)
 
 
-def _figure(figures: dict[str, bytes], filename: str, caption: str) -> tuple[Figure, ...]:
-    return (Figure(filename, caption, figures[filename]),) if filename in figures else ()
+def _figure(figures: dict[str, Drawing], filename: str, caption: str) -> tuple[Figure, ...]:
+    if filename not in figures:
+        return ()
+    drawing = figures[filename]
+    return (Figure(filename, caption, drawing.png, drawing.svg, drawing.svg_narrow),)
 
 
 def status_line(run: RunInput) -> str:
     section = run.section
     skipped, failed = len(section.get("skipped") or []), len(section.get("failed") or [])
-    state = "complete" if run.complete else ("PARTIAL (interrupted)" if section.get("interrupted") else "PARTIAL")
+    state = RunStatus.of_section(section)
     counts = f"{len(run.run.rows)} benchmarks" + (f", {failed} failed" if failed else "") + \
         (f", {skipped} skipped" if skipped else "") + (f", {len(run.run.unusable)} unusable" if run.run.unusable else "")
     return (f"{run.label}: {run.path.name} · {section.get('profile')} profile · "
             f"{when(section.get('started_at') or run.run.data.get('datetime'))} · {state} · {counts}")
 
 
-def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures: dict[str, bytes]) -> Report:
+def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures: dict[str, Drawing]) -> Report:
     several = len(runs) > 1
     gpu = any(run.machine_info.get("gpu_name") for run in runs)
     sections = []
     if not tables["cpu_vs_gpu"].empty:
         sections.append(Section("cpu-vs-gpu", "GPU vs CPU", (
-            "Each device at the tutorial's setting, and each at its own fastest configuration. The ratio's 95% "
-            "interval comes from rounds of the two taken in pairs when the run could (the tutorial's setting) and "
-            "from each device's own pairs otherwise.",),
-            _table("cpu_vs_gpu", "GPU vs CPU", tables["cpu_vs_gpu"], several)))
+            "Each device at the tutorial's setting, and each at its own fastest configuration. Each ratio is the "
+            "quotient of the two adjusted samples/s beside it (at the tutorial's setting, its median); its 95% "
+            "interval combines each row's ratio to its device's tutorial setting with the interval between the two "
+            "devices' tutorial settings.",),
+            _table("cpu_vs_gpu", "GPU vs CPU", tables["cpu_vs_gpu"], several),
+            _figure(figures, CROSSOVER_PNG, "GPU ÷ CPU samples/s by batch size per pipeline, 95% intervals: above "
+                                            "the 1× line the GPU is faster")))
     sections.append(Section("settings", "DataLoader settings", (
         "Every DataLoader setting of the tutorial's MLP against the tutorial's setting (batch 128, 2 workers, "
         "pinned, non_blocking; on the CPU pinning and non_blocking cannot act). Each cell: the change in "
         f"samples/s with its 95% interval and the verdict: faster or slower only when the whole interval lies "
-        f"beyond ±{SETTINGS_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise.",),
+        f"beyond ±{SETTINGS_THRESHOLD_PCT:g}%, same when it lies within, inconclusive otherwise, and inconclusive "
+        "wherever it lies when the row had too few rounds for a 95% interval (the cell says so; rerun with "
+        "--bench-profile=full). A cell's change is the row's adjusted samples/s (Training throughput table) over "
+        "the tutorial's setting's median.",),
         _table("settings", "Δ samples/s vs the tutorial's setting, by batch size", tables["settings"], several,
                pivot=(("machine", "device", "setting"), "batch_size", "delta_pct"), collapsed=False),
         _figure(figures, SETTINGS_PNG, "Each setting vs the tutorial's, with 95% intervals, per device and batch size")))
     sections.append(Section("pipelines", "Pipelines and batch sizes", (
-        "Training samples/s of every configuration measured, with the 95% interval of its median and the ratio to "
-        "the tutorial's setting on the same device.",),
+        "Training samples/s of every configuration measured: the median of its own rounds with its 95% interval, "
+        "and its adjusted samples/s, the tutorial's setting's median times the row's ratio to that setting. The "
+        "ratio is estimated round by round against the tutorial's setting (paired rounds, Hodges-Lehmann, so the "
+        "machine's drift while the row ran is divided out; older run files: from the two rows' rounds), so it can "
+        "differ from the ratio of the two medians; every ratio and change in this report is a quotient of adjusted "
+        "samples/s.",),
         _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial"))
         + _table("launch", "The captured GPU steps against the launch floor (kernels per step x a replayed kernel's "
                            "cost: what launches alone would take)", tables["launch"], several, hide=("id",),
@@ -94,7 +108,7 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
     if not checks.empty:
         sections.append(Section("checks", "Suite checks", (
             "Checks of the suite itself, not of your machine: the ratios its fast paths were designed to reach on "
-            "machines like those in its design notes, and its own cost against a bare training loop written the "
+            "machines like those in the project's evidence (docs/evidence.md), and its own cost against a bare training loop written the "
             "way a user writes it (the suite must not be more than 3% slower).",),
             _table("suite_checks", "The suite's design targets and overhead", checks, several)))
     environment = environment_table(runs)
@@ -108,7 +122,9 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
                                      several, collapsed=False)))
     if several:
         sections.append(Section("machines", "Side by side", (
-            "Every benchmark with its median on each machine (samples/s; GB/s for copies).",),
+            "Every benchmark measured on more than one machine: its median on each, with the 95% interval, and "
+            f"its ratio to {runs[0].label}'s (samples/s; GB/s for copies). The machines ran in separate sessions, so "
+            "a ratio's interval comes from the two machines' rounds alone: drift between sessions is not in it.",),
             _table("side_by_side", "Side by side by machine", tables["side_by_side"], several=True)))
     answers = tuple(Answer(run.label, tuple(answer_lines(run.run))) for run in runs)
     title = f"mnist-bench report: {' vs '.join(run.label for run in runs)}"

@@ -13,22 +13,24 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mnist_core.units import BYTES_PER_MIB
-from mnist_core.measure.effect import Effect, Verdict
-from mnist_core.report.analysis import (DEVICE_NAME, copy_rows, device_answer, gpu_vs_cpu, setting_grid,
-                                        setting_label, train_rows, tutorial_row, vs_tutorial)
+from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, Effect, Verdict, compare, unpaired
+from mnist_core.report.analysis import (DEVICE_NAME, adjusted_rate, copy_rows, crossover, device_answer, gpu_vs_cpu,
+                                        judge, setting_grid, setting_label, train_rows, tutorial_row, vs_tutorial)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
 from mnist_core.runs.rows import AccuracyRow, ThroughputRow
+from mnist_core.runs.status import RunStatus
 
 TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy", "noise", "drift",
-          "suite_checks", "not_measured", "unusable", "side_by_side")
+          "suite_checks", "not_measured", "unusable", "side_by_side", "crossover")
 
 
 @dataclass(frozen=True)
 class Target:
-    """A ratio the suite is designed to reach on a machine like the ones in DESIGN.md: a check of the
-    suite itself (is its fast path as fast as it should be), not a grade of the user's machine."""
+    """A ratio the suite is designed to reach on an H100-class GPU or a 2-core CPU machine (docs/evidence.md,
+    runs in docs/evidence/): a check of the suite itself (is its fast path as fast as it
+    should be), not a grade of the user's machine."""
 
     name: str
     device: str
@@ -50,9 +52,12 @@ PCIE_TARGET_FRACTION = 0.70
 
 
 def _interval(prefix: str, effect: Effect, verdict: Verdict | None = None, *, pct: bool = False) -> dict:
+    """The effect, its interval and verdict; `_why` says why a verdict departs from the interval's reading (too
+    few rounds for a 95% interval: inconclusive wherever the interval lies)."""
     scale = (lambda value: (value - 1) * 100) if pct else (lambda value: value)
+    why = f"too few rounds ({effect.pairs})" if verdict is not None and not effect.reliable else None
     return {prefix: scale(effect.ratio), f"{prefix}_low": scale(effect.low), f"{prefix}_high": scale(effect.high),
-            f"{prefix}_verdict": verdict.label if verdict is not None else None}
+            f"{prefix}_verdict": verdict.label if verdict is not None else None, f"{prefix}_why": why}
 
 
 def _rate(prefix: str, row) -> dict:
@@ -60,9 +65,9 @@ def _rate(prefix: str, row) -> dict:
     return {prefix: interval.estimate, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
 
 
-def _epoch(run: RunInput, row: ThroughputRow) -> float | None:
+def _epoch(run: RunInput, samples_per_s: float | None) -> float | None:
     samples = epoch_samples(run.run)
-    return samples / row.measurement.median if samples else None
+    return samples / samples_per_s if samples and samples_per_s else None
 
 
 # GPU vs CPU ------------------------------------------------------------------------------------------
@@ -70,11 +75,12 @@ def cpu_vs_gpu_table(runs: list[RunInput]) -> pd.DataFrame:
     rows = []
     for run in runs:
         for item in gpu_vs_cpu(run.run):
+            gpu_rate, cpu_rate = item.rates or (item.gpu.measurement.median, item.cpu.measurement.median)
             rows.append({"machine": run.label, "what": item.what,
                          "cpu_setting": setting_label(item.cpu.config, with_batch=True),
-                         "cpu_samples_per_s": item.cpu.measurement.median, "cpu_epoch_s": _epoch(run, item.cpu),
+                         "cpu_adjusted_samples_per_s": cpu_rate, "cpu_epoch_s": _epoch(run, cpu_rate),
                          "gpu_setting": setting_label(item.gpu.config, with_batch=True),
-                         "gpu_samples_per_s": item.gpu.measurement.median, "gpu_epoch_s": _epoch(run, item.gpu),
+                         "gpu_adjusted_samples_per_s": gpu_rate, "gpu_epoch_s": _epoch(run, gpu_rate),
                          **_interval("gpu_vs_cpu", item.verdict.effect, item.verdict)})
     return pd.DataFrame(rows)
 
@@ -94,6 +100,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
             rows.append({"machine": run.label, "device": DEVICE_NAME[device],
                          "setting": setting_label(tutorial.config).removeprefix("DataLoader, "),
                          "batch_size": tutorial.config.batch_size, **_rate("samples_per_s", tutorial),
+                         "adjusted_samples_per_s": adjusted_rate(run.run, tutorial),
                          "delta_pct": 0.0, "delta_pct_low": None, "delta_pct_high": None, "delta_pct_verdict": None,
                          "reference": True, "best": best is tutorial})
             for judged in setting_grid(run.run, device):
@@ -101,6 +108,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
                 rows.append({"machine": run.label, "device": DEVICE_NAME[device],
                              "setting": setting_label(row.config).removeprefix("DataLoader, "),
                              "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
+                             "adjusted_samples_per_s": adjusted_rate(run.run, row),
                              **_interval("delta_pct", judged.effect, judged.verdict, pct=True),
                              "reference": False, "best": row is best})
     return pd.DataFrame(rows)
@@ -118,7 +126,8 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
             rows.append({"machine": run.label, "device": DEVICE_NAME.get(row.config.device, row.config.device),
                          "model": row.config.model.upper(), "setting": setting_label(row.config),
                          "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
-                         "epoch_s": _epoch(run, row) if kind == "train" else None,
+                         "epoch_s": _epoch(run, row.measurement.median) if kind == "train" else None,
+                         "adjusted_samples_per_s": adjusted_rate(run.run, row),
                          **(_interval("vs_tutorial", verdict.effect, verdict) if verdict else
                             {"vs_tutorial": 1.0 if row is tutorial else None}),
                          "tutorial": row is tutorial, "id": row.id})
@@ -126,6 +135,15 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
     if kind != "train" and not out.empty:
         out = out.drop(columns=["epoch_s"])
     return out
+
+
+def crossover_table(runs: list[RunInput]) -> pd.DataFrame:
+    """GPU ÷ CPU samples/s per pipeline family and batch size (each device's best MLP row of the family), with
+    the interval and verdict: where the GPU starts to pay. Empty unless a run has both devices."""
+    rows = [{"machine": run.label, "pipeline": family, "batch_size": batch,
+             **_interval("gpu_vs_cpu", judged.effect, judged.verdict)}
+            for run in runs for family, cells in crossover(run.run).items() for batch, judged in cells]
+    return pd.DataFrame(rows)
 
 
 def pipelines_table(runs: list[RunInput]) -> pd.DataFrame:
@@ -232,7 +250,7 @@ def suite_checks_table(runs: list[RunInput]) -> pd.DataFrame:
             numerator, denominator = _target_row(device_rows, target.numerator), _target_row(device_rows, target.denominator)
             if numerator is None or denominator is None:
                 continue
-            ratio = numerator.measurement.median / denominator.measurement.median
+            ratio = judge(run.run, numerator, denominator).effect.ratio  # as the throughput table's ratios
             rows.append({"machine": run.label, "check": f"{target.name} ({DEVICE_NAME[target.device]})",
                          "measured_x": ratio, "target_x": target.minimum,
                          "status": "reached" if ratio >= target.minimum else "not reached on this machine"})
@@ -287,21 +305,37 @@ def unusable_table(runs: list[RunInput]) -> pd.DataFrame:
 
 # several machines ---------------------------------------------------------------------------------------------
 def side_by_side_table(runs: list[RunInput]) -> pd.DataFrame:
-    """One row per benchmark id, one column per machine: samples/s (GB/s for copies). Empty for one machine."""
+    """Every benchmark measured on more than one machine, one row per machine, adjacent: its median with the 95%
+    interval, and its ratio to the first machine's (independent sessions: an unpaired interval of the two
+    machines' rounds). Empty for one machine."""
     if len(runs) < 2:
         return pd.DataFrame()
-    rows: dict[str, dict] = {}
+    measured: dict[str, dict[str, object]] = {}
     for run in runs:
         for row in run.run.rows:
-            if isinstance(row, AccuracyRow):
+            if not isinstance(row, AccuracyRow):
+                measured.setdefault(row.id, {})[run.label] = row.measurement
+    first = runs[0].label
+    rows = []
+    for bench_id, by_machine in measured.items():
+        if len(by_machine) < 2:
+            continue
+        for run in runs:
+            measurement = by_machine.get(run.label)
+            if measurement is None:
                 continue
-            entry = rows.setdefault(row.id, {"id": row.id, "unit": row.measurement.unit})
-            entry[run.label] = row.measurement.median
-    out = pd.DataFrame(list(rows.values()))
-    for run in runs:
-        if run.label not in out:
-            out[run.label] = None
-    return out[["id", "unit", *[run.label for run in runs]]]
+            interval = measurement.interval
+            vs_first = ({"vs_first_machine": 1.0} if run.label == first or first not in by_machine else
+                        _interval("vs_first_machine", *_judged(measurement, by_machine[first])))
+            rows.append({"id": bench_id, "machine": run.label, "unit": measurement.unit,
+                         "machine_median": interval.estimate, "machine_median_low": interval.low,
+                         "machine_median_high": interval.high, **vs_first})
+    return pd.DataFrame(rows)
+
+
+def _judged(measurement, first) -> tuple[Effect, Verdict]:
+    verdict = compare(unpaired(measurement.rates, first.rates), SETTINGS_THRESHOLD_PCT)
+    return verdict.effect, verdict
 
 
 # environment (from the run files, not the rows) ---------------------------------------------------------------
@@ -351,8 +385,7 @@ def environment_table(runs: list[RunInput]) -> pd.DataFrame:
             "date": when(section.get("started_at") or run.run.data.get("datetime")),
             "session wall time": f"{section['wall_s']:.0f} s" if section.get("wall_s") else None,
             "run file": str(run.path),
-            "status": "complete" if run.complete else
-                      ("PARTIAL (interrupted)" if section.get("interrupted") else "PARTIAL (unfinished)"),
+            "status": str(RunStatus.of_section(section)),
             "benchmarks": f"{len(run.run.rows)} measured, {len(skipped)} skipped, {len(failed)} failed"
                           + (f", {len(run.run.unusable)} unusable" if run.run.unusable else ""),
         }
@@ -378,4 +411,5 @@ def report_tables(runs: list[RunInput]) -> dict[str, pd.DataFrame]:
         "not_measured": not_measured_table(runs),
         "unusable": unusable_table(runs),
         "side_by_side": side_by_side_table(runs),
+        "crossover": crossover_table(runs),
     }

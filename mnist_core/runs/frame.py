@@ -1,7 +1,9 @@
 """Runs as pandas DataFrames: one tidy row per benchmark, for tables, results.csv and notebooks.
 
 The columns are the typed rows' own keys (runs/rows.py), in their field order, after `machine` and `id`;
-`epoch_s` (seconds per training epoch at the row's throughput) is added for throughput rows.
+`epoch_s` (seconds per training epoch at the row's throughput) is added for throughput rows: not a timed
+epoch, but since rounds are charged their share of a fresh epoch's start-up (`epoch_start_s`), it is that
+start-up plus an epoch's batches at the rounds' rate.
 """
 
 from __future__ import annotations

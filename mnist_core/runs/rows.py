@@ -177,6 +177,8 @@ class ThroughputRow(ConfigRow):
     row_kind: str = "train"
     measurement: Measurement | None = None
     first_batch_s: float | None = None  # building the pipeline to its first batch on the device
+    # a fresh epoch's start-up (workers forked, first batch) charged to the rounds pro rata; None: not charged
+    epoch_start_s: float | None = None
     dataset_on_device_mib: float | None = None
     torch_threads_used: int | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
@@ -217,6 +219,7 @@ class ThroughputRow(ConfigRow):
             "reference": self.reference,
             "collapsed": list(self.config.inert_fields),  # settings that cannot act here, so are off
             "first_batch_s": self.first_batch_s,
+            "epoch_start_s": self.epoch_start_s,
             "dataset_on_device_mib": self.dataset_on_device_mib,
             "torch_threads_used": self.torch_threads_used,
             "us_per_step": self.us_per_step,
@@ -237,6 +240,7 @@ class ThroughputRow(ConfigRow):
         return cls(name=name, row_kind=info["kind"], config=config,
                    measurement=measurement_from(info, f"{info['kind']}/{_param_id(name) or config.label()}"),
                    first_batch_s=_finite(info.get("first_batch_s"), "first_batch_s", minimum=0),
+                   epoch_start_s=_finite(info.get("epoch_start_s"), "epoch_start_s", minimum=0),
                    dataset_on_device_mib=_finite(info.get("dataset_on_device_mib"), "dataset_on_device_mib", minimum=0),
                    torch_threads_used=info.get("torch_threads_used"), telemetry=telemetry_from(info),
                    kernels_per_step=_finite(info.get("kernels_per_step"), "kernels_per_step", above=0),
@@ -385,7 +389,7 @@ REQUIRED_KEYS: dict[str, dict[str, type]] = {
     "accuracy": {**CONFIG_KEYS, "target_accuracy": float, "reached": bool, "epochs": int, "seconds": float},
 }
 # Numbers a row may hold (null allowed), checked for their JSON type; their values are checked by from_info.
-NUMBER_KEYS = ("first_batch_s", "dataset_on_device_mib", "copies_per_round", "pcie_theoretical_gb_s",
+NUMBER_KEYS = ("first_batch_s", "epoch_start_s", "dataset_on_device_mib", "copies_per_round", "pcie_theoretical_gb_s",
                "kernels_per_step", "replayed_kernel_us",
                "seconds_to_target", "val_accuracy", "train_seconds", "train_samples", "iqr_pct", "us_per_copy",
                "pcie_fraction", "overhead_pct", *METRICS,

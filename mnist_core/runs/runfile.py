@@ -24,6 +24,7 @@ from mnist_core.errors import RunFileError
 from mnist_core.runs.files import claim_new, is_locked, write_json_atomic  # noqa: F401  (write_json_atomic: API)
 from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, RowProblem, Unusable,
                                   check_round_times, row_from_info, row_id)
+from mnist_core.runs.status import RunStatus
 
 FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
 # How each format measured, for a comparison across formats to say why its verdicts may be the method's.
@@ -38,18 +39,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
 
 
-def _run_names(results_dir: Path, machine: str, when: datetime) -> Iterator[Path]:
-    """results/run-<UTC time>-<machine>.json, then the same name with -2, -3, ... added."""
-    stem = f"run-{when:%Y%m%dT%H%M%SZ}-{slug(machine)}"
+def _run_names(results_dir: Path, machine: str, when: datetime, prefix: str) -> Iterator[Path]:
+    """results/<prefix>-<UTC time>-<machine>.json, then the same name with -2, -3, ... added."""
+    stem = f"{prefix}-{when:%Y%m%dT%H%M%SZ}-{slug(machine)}"
     yield results_dir / f"{stem}.json"
     for counter in itertools.count(2):
         yield results_dir / f"{stem}-{counter}.json"
 
 
-def claim_run_path(results_dir: str | Path, machine: str, when: datetime | None = None) -> Path:
+def claim_run_path(results_dir: str | Path, machine: str, when: datetime | None = None, prefix: str = "run") -> Path:
     """A new run file's name, created empty and exclusively: sessions started in the same second (on this
-    machine or on others writing to one shared folder) always get separate files."""
-    return claim_new(_run_names(Path(results_dir), machine, when or datetime.now(timezone.utc)))
+    machine or on others writing to one shared folder) always get separate files. `prefix` "ab" names an ab-run
+    file (mnist_core/ab/abfile.py), which the commands that look for run files do not read."""
+    return claim_new(_run_names(Path(results_dir), machine, when or datetime.now(timezone.utc), prefix))
 
 
 def writer_lock(run_path: str | Path) -> Path:
@@ -242,6 +244,10 @@ class Run:
     @property
     def complete(self) -> bool:
         return bool(self.section.get("complete", True))
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus.of_section(self.section)
 
     @property
     def saved_at(self) -> datetime | None:
