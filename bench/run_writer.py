@@ -64,8 +64,8 @@ def write_run_report(run: Run, out_dir: Path) -> None:
 
     check_reportable(run)
     report, frame, figures = build_report([RunInput(run, machine_labels([run])[0])])
-    write_files(out_dir, {MARKDOWN: to_markdown(report), HTML: to_html(report), CSV: csv_text(frame)}, figures,
-                force=False)
+    write_files(out_dir, {MARKDOWN: to_markdown(report), HTML: to_html(report), CSV: csv_text(frame)},
+                {name: drawing.png for name, drawing in figures.items()}, force=False)
 
 
 class RunWriter:

@@ -18,7 +18,7 @@ from conftest import REPO_ROOT
 from mnist_core.measure.profiles import get_profile
 from mnist_core.runs.runfile import SECTION, check_run_data, read_run, typed_run, writer_lock
 
-REAL_RUN = REPO_ROOT / "docs/evidence/cpu-amd-epyc-2core/aa/quick/run-20261130T084043Z-amd-epyc.json"
+REAL_RUN = REPO_ROOT / "docs/evidence/cpu-amd-epyc-2core/fresh-clone/run-20261130T135632Z-amd-epyc.json"
 STARTED = datetime(2026, 12, 3, 13, 0, tzinfo=timezone.utc)
 
 
@@ -67,13 +67,19 @@ def test_the_run_in_memory_is_the_file_as_written_without_reading_it_back(writer
     assert not writer_lock(writer.path).exists()
 
 
-def test_the_report_is_made_from_the_run_in_memory(writer):
+def test_the_report_is_made_from_the_run_in_memory_as_mnist_bench_report_makes_it_from_the_file(writer, tmp_path):
+    from mnist_core.report import REPORT_FILES, write_report
+
     writer.save(complete=True, interrupted=False)
+    from_file = write_report([writer.path], tmp_path / "from-file").out_dir
     writer.path.write_text("not JSON any more")
     writer.finish()
     writer.publish_report()
     assert writer.report_error is None
-    assert (writer.report_dir / "report.html").is_file() and (writer.report_dir / "results.csv").is_file()
+    written = sorted(path.name for path in writer.report_dir.iterdir())
+    assert written == sorted(path.name for path in from_file.iterdir()) and set(written) <= set(REPORT_FILES)
+    for name in ("report.md", "results.csv", "report.html"):
+        assert (writer.report_dir / name).read_bytes() == (from_file / name).read_bytes(), name
 
 
 def test_a_claim_with_nothing_written_goes_at_the_end(writer):
