@@ -150,3 +150,13 @@ def test_legend_labels_are_real_series():
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert labels[:4] == ["faster", "slower", "same", "inconclusive"] and len(labels) == 5
     assert all(isinstance(handle, Line2D) for handle in figure.legends[0].legend_handles)
+
+
+def test_a_point_outside_its_own_interval_still_draws():
+    """A median beside the interval of a few rounds can lie outside it (a real quick run did): the bar is drawn
+    from the point to the interval's near end, never as a negative length (matplotlib refuses those)."""
+    settings = _settings_with_one_wild_interval()
+    settings.loc[settings["delta_pct"] == 30.0, ["delta_pct_low", "delta_pct_high"]] = [35.0, 45.0]
+    settings.loc[settings["delta_pct"] == -20.0, ["delta_pct_low", "delta_pct_high"]] = [-30.0, -25.0]
+    figure = settings_figure(settings)
+    assert figure.axes

@@ -118,7 +118,10 @@ def _clipped_bars(axis, positions, centres, lows, highs, span, *, vertical: bool
     low_edge, high_edge = span
     kept_low = [max(value, low_edge) if pd.notna(value) else centre for value, centre in zip(lows, centres)]
     kept_high = [min(value, high_edge) if pd.notna(value) else centre for value, centre in zip(highs, centres)]
-    error = [[c - low for c, low in zip(centres, kept_low)], [high - c for c, high in zip(centres, kept_high)]]
+    # max(0, ...): an interval need not hold the plotted point (a median beside its interval of a few rounds, or an
+    # end cut at the span's edge), and matplotlib refuses a negative bar
+    error = [[max(0.0, c - low) for c, low in zip(centres, kept_low)],
+             [max(0.0, high - c) for c, high in zip(centres, kept_high)]]
     x, y = (positions, centres) if vertical else (centres, positions)
     axis.errorbar(x, y, **({"yerr": error} if vertical else {"xerr": error}), color=colour, **style)
     for position, low, high in zip(positions, lows, highs):
