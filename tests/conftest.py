@@ -96,16 +96,24 @@ def _torch_threads():
 TESTS_DIR = Path(__file__).resolve().parent
 
 # Test tiers. `slow`: runs a benchmark session (a subprocess pytest of bench/), marked by hand or through a
-# fixture below; `unit`: every other test, marked here at collection (`pytest tests -m unit`, under a minute).
+# fixture below, or takes seconds a test for another reason (HEAVY_MODULES); `unit`: every other test, marked here
+# at collection (`pytest tests -m unit`: about a minute on 2 cores, for the edit-test loop).
 SLOW, UNIT = "slow", "unit"
 # Fixtures that run a benchmark session: a test that uses one, directly or through another fixture, is slow.
 SESSION_FIXTURES = {"quick_run", "faulty_sweep", "run_a", "run_b", "run_slow", "run_rules", "benchmark_workflow"}
+# Modules that run no session but cost seconds a test: training to an accuracy, torch.compile, real ab workers,
+# a browser, whole-pair calibration redraws, fresh interpreters and reports drawn from every committed run.
+HEAVY_MODULES = {"test_train", "test_compiled", "test_graph", "test_ab_real", "test_report_browser",
+                 "test_calibration", "test_import_costs", "test_races", "test_report_real", "test_cli_bad_run_files",
+                 "test_numbers_agree", "test_report_plots", "test_pytest_benchmark_agrees", "test_cli_info",
+                 "test_notebook", "test_committed_comparisons"}
 _running: dict = {}  # "test": the test being set up or run, whose tier cpu_session_env checks
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.get_closest_marker(SLOW) is None and SESSION_FIXTURES & set(item.fixturenames):
+        heavy = item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in HEAVY_MODULES
+        if item.get_closest_marker(SLOW) is None and (heavy or SESSION_FIXTURES & set(item.fixturenames)):
             item.add_marker(SLOW)
         if item.get_closest_marker(SLOW) is None:
             item.add_marker(UNIT)

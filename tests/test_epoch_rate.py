@@ -203,7 +203,7 @@ def test_the_answer_says_what_its_s_per_epoch_is():
     """An epoch's samples at the row's rate; "start-up + batches" only where a start-up was charged."""
     from types import SimpleNamespace
 
-    from mnist_core.report.answer import _speed
+    from mnist_core.report.answer import _per_epoch
     from mnist_core.report.formatting import duration
 
     run = SimpleNamespace(section={"dataset": {"train_size": 60_000}})  # 50,000 after the validation split
@@ -212,4 +212,4 @@ def test_the_answer_says_what_its_s_per_epoch_is():
                           (None, "batches at this rate")):
         row = ThroughputRow(name=f"test_train[{config.label()}]", row_kind="train", config=config,
                             measurement=Measurement("samples_per_s", (9_000.0,) * 6), epoch_start_s=start_s)
-        assert _speed(row, run).endswith(f", {duration(50_000 / 9_000)} per epoch ({what})")
+        assert _per_epoch(run, row, 9_000.0) == f", {duration(50_000 / 9_000)} per epoch ({what})"
