@@ -91,6 +91,8 @@ def test_the_crossover_chart_plots_gpu_over_cpu_with_the_one_line():
                        for family, judged_cells in cells.items()}
     assert set(plotted) == {"DataLoader (each device's fastest setting)", "resident data, eager step",
                             "CUDA graph on the GPU vs resident data on the CPU"}
+    colours = {line.get_color() for line in axis.lines if not line.get_label().startswith("_")}
+    assert len(colours) == len(plotted)  # one colour per pipeline, never the grey of an unknown family
     low, high = axis.get_ylim()
     assert low < 1.0 < high
 

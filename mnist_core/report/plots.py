@@ -35,8 +35,7 @@ MIN_FONT_PT = 8.0  # the smallest text any plot sets (ticks, legends, clipped va
 CLIP_REACH = 1.0  # an interval may reach this share of the medians' spread beyond them before it is cut
 SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "mnist-bench", "font.size": 10}
 # distinct hues (Okabe-Ito), so no two series differ only in shade
-PIPELINE_COLOURS = {"DataLoader": "#0072b2", "resident": "#009e73", "CUDA graph": "#cc79a7", "compiled": "#6a3d9a",
-                    "resident data": "#009e73"}
+PIPELINE_COLOURS = {"DataLoader": "#0072b2", "resident": "#009e73", "CUDA graph": "#cc79a7", "compiled": "#6a3d9a"}
 MACHINE_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#f0e442")
 FAMILY_MARKERS = {"DataLoader": "o", "resident": "s", "CUDA graph": "D", "compiled": "^"}
 DEVICE_STYLES = {"CPU": ("--", "s"), "GPU": ("-", "o")}
@@ -239,7 +238,7 @@ def crossover_figure(crossover: pd.DataFrame, narrow: bool = False) -> Figure | 
         axis.axhline(1.0, color="#404040", linewidth=1.2, zorder=1)
         for family, line in group.groupby("pipeline", sort=False):
             line = line.sort_values("batch_size")
-            colour = PIPELINE_COLOURS.get(family, "grey")
+            colour = PIPELINE_COLOURS[next(name for name in ("CUDA graph", "DataLoader", "resident") if name in family)]
             handles.append(axis.plot(line["batch_size"], line["gpu_vs_cpu"], marker="o", markersize=6, color=colour,
                                      label=family)[0])
             labels.append(f"with {family}")
