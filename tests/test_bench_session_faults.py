@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -134,7 +135,12 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path, capsy
     assert f"mnist-bench run ({status}) saved to" in output
     code, report_out, _ = run_cli(capsys, "report", run, "--out", tmp_path / "report")
     report_md = (tmp_path / "report" / "report.md").read_text()
-    code_compare, compare_out, _ = run_cli(capsys, "compare", run, run)
+    # compare refuses a run against itself (nothing to compare): the baseline is the same rows as another session
+    other = json.loads(Path(run).read_text())
+    other["datetime"] = "2026-01-01T00:00:00.000000+00:00"
+    baseline = tmp_path / "other-session.json"
+    baseline.write_text(json.dumps(other))
+    code_compare, compare_out, _ = run_cli(capsys, "compare", baseline, run)
     code_save, save_out, _ = run_cli(capsys, "baseline", "save", run, "--results-dir", tmp_path / "results")
     assert (code, code_compare, code_save) == (0, 0, 0)
     assert f"· {status} ·" in report_md and f"| status | {status} |" in report_md
