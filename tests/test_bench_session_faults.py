@@ -6,11 +6,10 @@ import re
 import signal
 import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from cli_helpers import run_cli
+from cli_helpers import as_another_session, run_cli
 from conftest import REPO_ROOT, bench_command, cpu_session_env, interrupt_bench, run_bench, saved_runs
 from mnist_core.runs.runfile import SECTION, load_run
 from mnist_core.runs.status import RunStatus
@@ -135,11 +134,7 @@ def test_sweep_stopped_by_maxfail_is_partial_but_not_interrupted(tmp_path, capsy
     assert f"mnist-bench run ({status}) saved to" in output
     code, report_out, _ = run_cli(capsys, "report", run, "--out", tmp_path / "report")
     report_md = (tmp_path / "report" / "report.md").read_text()
-    # compare refuses a run against itself (nothing to compare): the baseline is the same rows as another session
-    other = json.loads(Path(run).read_text())
-    other["datetime"] = "2026-01-01T00:00:00.000000+00:00"
-    baseline = tmp_path / "other-session.json"
-    baseline.write_text(json.dumps(other))
+    baseline = as_another_session(run, tmp_path)  # compare refuses a run against itself
     code_compare, compare_out, _ = run_cli(capsys, "compare", baseline, run)
     code_save, save_out, _ = run_cli(capsys, "baseline", "save", run, "--results-dir", tmp_path / "results")
     assert (code, code_compare, code_save) == (0, 0, 0)

@@ -6,6 +6,7 @@ import signal
 import pytest
 import torch
 
+from cli_helpers import as_another_session
 from conftest import interrupt_bench, run_bench, saved_runs
 from mnist_core.commands.cli import main
 from mnist_core.core.config import BenchConfig
@@ -129,7 +130,8 @@ def test_report_and_compare_accept_a_partial_run(tmp_path, capsys):
     partial, _ = interrupted_sweep(tmp_path / "sweep")
     assert main(["report", str(partial), "--out", str(tmp_path / "report")]) == 0
     assert "PARTIAL" in (tmp_path / "report" / "report.md").read_text()
-    assert main(["compare", str(partial), str(partial)]) == 0
+    baseline = as_another_session(partial, tmp_path)  # compare refuses a run against itself
+    assert main(["compare", str(baseline), str(partial)]) == 0
     assert "current run is PARTIAL" in capsys.readouterr().out
 
 

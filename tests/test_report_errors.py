@@ -105,6 +105,6 @@ def test_partial_run_is_reported_as_partial(run, tmp_path, capsys):
     assert code == 0, err
     markdown = (tmp_path / "report" / MARKDOWN).read_text()
     assert "· PARTIAL (interrupted) ·" in markdown.split("## The answer")[0]  # one short status line, on top
-    assert "PARTIAL run:" in markdown.split("## The answer")[1]  # the answer says what it covers
+    assert "PARTIAL (interrupted) run:" in markdown.split("## The answer")[1]  # the answer says what it covers
     assert "PARTIAL (interrupted)" in markdown.split("## Environment")[1]  # the environment table's status row
     assert "PARTIAL" in out
