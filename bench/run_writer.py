@@ -57,15 +57,11 @@ def mnist_bench_section(settings: BenchSettings, *, started_at: datetime, wall_s
 
 def write_run_report(run: Run, out_dir: Path) -> None:
     """The report folder of one run held in memory: what `mnist_core.report.write_report` writes for its file."""
-    from mnist_core.report import build_report, to_html, to_markdown
+    from mnist_core.report import write_inputs
     from mnist_core.report.inputs import RunInput, check_reportable, machine_labels
-    from mnist_core.report.writer import CSV, HTML, MARKDOWN, write_files
-    from mnist_core.runs.frame import csv_text
 
     check_reportable(run)
-    report, frame, figures = build_report([RunInput(run, machine_labels([run])[0])])
-    write_files(out_dir, {MARKDOWN: to_markdown(report), HTML: to_html(report), CSV: csv_text(frame)},
-                {name: drawing.png for name, drawing in figures.items()}, force=False)
+    write_inputs([RunInput(run, machine_labels([run])[0])], out_dir, force=False)
 
 
 class RunWriter:

@@ -56,6 +56,11 @@ def write_report(run_paths, out_dir: str | Path, force: bool = False) -> Written
     out_dir = Path(out_dir)
     runs = load_runs(run_paths)
     check_out_dir(out_dir, force)
+    return write_inputs(runs, out_dir, force)
+
+
+def write_inputs(runs: list[RunInput], out_dir: Path, force: bool = False) -> WrittenReport:
+    """The report files of runs already loaded (a session's run held in memory, or files read by write_report)."""
     report, frame, figures = build_report(runs)
     texts = {MARKDOWN: to_markdown(report), HTML: to_html(report), CSV: csv_text(frame)}
     written = write_files(out_dir, texts, {name: drawing.png for name, drawing in figures.items()}, force)
@@ -64,4 +69,4 @@ def write_report(run_paths, out_dir: str | Path, force: bool = False) -> Written
 
 __all__ = ["CSV", "Finding", "HTML", "MARKDOWN", "REPORT_FILES", "Report", "ReportWriteError", "RunInput",
            "WrittenReport", "build_report", "load_runs", "report_frame", "report_tables", "to_html", "to_markdown",
-           "write_report"]
+           "write_inputs", "write_report"]
