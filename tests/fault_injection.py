@@ -10,6 +10,9 @@ to the configurations whose fields all match. Kinds:
   delay_ms:N    sleep N ms at every step (a slower input pipeline)
   slowdown_pct:N  after every step, sleep as long as makes the step N% slower in samples/s (the step's own time
                 x N / (100 - N)): a slowdown of one row by a known share on any machine, however fast
+  sample_us:N   make every sample the tutorial's Dataset converts (PIL image -> ToTensor) N µs slower, busy, in
+                this process and its DataLoader workers: a slower input pipeline, every DataLoader row and the
+                yardstick alike (a whole-process fault: it takes no @FIELD=VALUE)
   oom           raise torch.cuda.OutOfMemoryError from the training step
   worker_error  make every DataLoader worker fail while loading a sample
   nvml_error    make every NVML reading fail
@@ -34,7 +37,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 ENV_VAR = "MNIST_BENCH_INJECT"
-KINDS = ("delay_ms", "slowdown_pct", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
+KINDS = ("delay_ms", "slowdown_pct", "sample_us", "oom", "worker_error", "nvml_error", "masked_interrupt", "worker_signalled")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def parse(text: str) -> list[Fault]:
             raise FaultError(f"{ENV_VAR}: argument {arg!r} in {entry!r} is not a number") from None
         if kind == "slowdown_pct" and not (number is not None and 0 <= number < 100):
             raise FaultError(f"{ENV_VAR}: slowdown_pct needs a percentage in [0, 100), e.g. slowdown_pct:20")
+        if kind == "sample_us" and (match or number is None or number < 0):
+            raise FaultError(f"{ENV_VAR}: sample_us needs microseconds and no @FIELD=VALUE, e.g. sample_us:40")
         faults.append(Fault(kind, number, match))
     return faults
 
@@ -131,9 +136,24 @@ class ErroringGpu:
         return failing
 
 
+def _slower_samples(getitem, microseconds: float):
+    """`getitem`, then a busy wait of `microseconds` (a sleep would oversleep by the timer's slack, ~50 µs)."""
+    def slower(self, index):
+        item = getitem(self, index)
+        until = time.perf_counter() + microseconds / 1e6
+        while time.perf_counter() < until:
+            pass
+        return item
+    return slower
+
+
 class Injector:
     def __init__(self, faults: list[Fault]):
         self.faults = faults
+        sample = next((fault for fault in faults if fault.kind == "sample_us"), None)
+        if sample is not None:  # the whole process from here on; DataLoader workers fork with it
+            from mnist_core.core import loaders
+            loaders.MnistImages.__getitem__ = _slower_samples(loaders.MnistImages.__getitem__, sample.arg or 0)
 
     def active(self, config, kind: str) -> Fault | None:
         return next((fault for fault in self.faults if fault.kind == kind and fault.applies_to(config)), None)

@@ -307,3 +307,56 @@ def test_slowdown_pct_sleeps_so_that_a_step_runs_that_share_slower(monkeypatch):
     assert slept == [pytest.approx(0.2)]  # 0.8 s + 0.2 s: 1 / 1.0 = 0.8 of 1 / 0.8, 20% fewer samples/s
     with pytest.raises(fault_injection.FaultError, match="slowdown_pct needs a percentage"):
         fault_injection.parse("slowdown_pct:100@model=cnn")
+
+
+def test_sample_us_makes_every_sample_of_the_tutorial_s_dataset_that_much_slower_busy(monkeypatch):
+    import fault_injection
+
+    clock = iter([5.0, 5.00001, 5.00003, 5.00005])  # the wait ends once 40 µs have passed, read three times
+    monkeypatch.setattr(fault_injection.time, "perf_counter", lambda: next(clock))
+    slower = fault_injection._slower_samples(lambda self, index: ("image", index), 40.0)
+    assert slower(None, 3) == ("image", 3)
+    with pytest.raises(StopIteration):
+        next(clock)  # no clock reading left over: it waited until 5.00004 had passed, no longer
+    with pytest.raises(fault_injection.FaultError, match="sample_us needs microseconds and no @FIELD=VALUE"):
+        fault_injection.parse("sample_us:40@model=cnn")
+
+
+# -- calibration by redrawing real sessions' cycles --------------------------------------------------------------
+def _ab_file(cycles: list[list[tuple[float, float]]], row: str = "train/x") -> dict:
+    """An ab-run file's blocks: per cycle, (baseline, current) rates of each pair."""
+    blocks, pair = [], 0
+    for cycle, pairs in enumerate(cycles):
+        for base, cur in pairs:
+            for side, rate in ((BASELINE, base), (CURRENT, cur)):
+                blocks.append(Block(len(blocks), cycle, row, side, pair, (rate,), 0.0, 0.0).asdict())
+            pair += 1
+    return {"blocks": blocks}
+
+
+def test_a_redrawn_session_takes_whole_cycles_so_a_process_s_state_is_not_counted_as_many_pairs():
+    from mnist_core.ab.calibration import cycle_ratios, redraw
+
+    # within each cycle the four pairs agree (one process pair's state), between cycles they differ by ±12.5%
+    sessions = [_ab_file([[(1000, 1000 * level)] * 4 for level in levels])
+                for levels in ([1.125, 0.875, 1.0], [0.875, 1.125, 1.0], [1.125, 0.875, 1.0])]
+    assert cycle_ratios(sessions[0])["train/x"] == [pytest.approx([level] * 4) for level in (1.125, 0.875, 1.0)]
+    (row,) = redraw(sessions, draws=400, threshold_pct=10.0, seed=0)
+    assert row.sessions == 3 and row.cycles_per_session == 3 and row.draws == 400
+    # three cycles drawn from nine: all three +12.5% (or all three -12.5%) happens 2 x (3/9)^3 = 7.4% of the
+    # time, and then the 12 pairs' interval lies beyond ±10%: a call.
+    assert 0.03 < row.share("faster", "slower") < 0.12
+    assert row.share("faster", "slower") == redraw(sessions, draws=400, threshold_pct=10.0, seed=0)[0].share(
+        "faster", "slower")  # the same seed, the same draws
+
+
+def test_a_change_laid_on_real_noise_is_found_as_often_as_its_size_allows():
+    from mnist_core.ab.calibration import redraw, scaled
+
+    drift = [[(1000 * speed, 1000 * speed * (1 + 0.02 * (-1) ** i)) for i, speed in enumerate(DRIFT[:4])]
+             for _ in range(3)]
+    quiet = [_ab_file(drift) for _ in range(4)]
+    (unchanged,) = redraw(quiet, draws=200, threshold_pct=10.0, seed=1)
+    (slowed,) = redraw([scaled(data, "train/x", 0.8) for data in quiet], draws=200, threshold_pct=10.0, seed=1)
+    assert unchanged.share("faster", "slower") == 0 and unchanged.share("same") == 1
+    assert slowed.share("slower") == 1
