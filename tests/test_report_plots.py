@@ -162,3 +162,21 @@ def test_a_point_outside_its_own_interval_still_draws():
     settings.loc[settings["delta_pct"] == -20.0, ["delta_pct_low", "delta_pct_high"]] = [-30.0, -25.0]
     figure = settings_figure(settings)
     assert figure.axes
+
+
+def test_the_same_plot_drawn_twice_gives_the_same_svg_bytes():
+    """matplotlib names clip paths after their objects' id() too: two drawings of one plot differed in a name."""
+    from matplotlib.figure import Figure
+
+    from mnist_core.report.plots import svg_text
+
+    def drawing():
+        figure = Figure(figsize=(3, 2))
+        axis = figure.add_subplot()
+        axis.plot([1, 2, 3], [3, 1, 2], marker="o")
+        axis.bar([1, 2], [1, 2])
+        return svg_text(figure)
+
+    first, second = drawing(), drawing()
+    assert 'clip-path="url(#p' in first and not re.search(r'"[a-z][0-9a-f]{10}"', first)
+    assert first == second

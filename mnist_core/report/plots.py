@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -385,9 +386,16 @@ def png_bytes(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+# matplotlib names a clip path after its object's id() as well, so the same plot drawn twice got other names
+SVG_ID = re.compile(r'id="([a-z][0-9a-f]{10})"')
+
+
 def svg_text(figure: Figure) -> str:
-    """The figure as SVG with its text as text (no date: the same plot gives the same bytes)."""
+    """The figure as SVG with its text as text, no date, and its ids numbered in order of appearance: the same
+    plot gives the same bytes."""
     buffer = io.StringIO()
     with matplotlib.rc_context(SVG_STYLE):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    names = {old: f"{old[0]}{number}" for number, old in enumerate(dict.fromkeys(SVG_ID.findall(text)), start=1)}
+    return re.sub(r"(?<=[\"#])([a-z][0-9a-f]{10})(?=[\")])", lambda match: names.get(match[1], match[1]), text)
