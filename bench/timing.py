@@ -23,9 +23,6 @@ from mnist_core.units import BYTES_PER_MIB
 from bench.replay import record_rounds
 
 
-CAPTURED = ("resident-graph", "resident-compiled")  # pipelines whose step time is bounded by kernel launches
-
-
 def sampled_gpu(config, gpu):
     """The NVML handle to sample for a row: none for CPU rows (their telemetry is null)."""
     return gpu if config.device == "cuda" else None
@@ -125,7 +122,7 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
         benchmark.params = {name: ran if value == config else value for name, value in (benchmark.params or {}).items()}
         record_rounds(benchmark, [1 / rate for rate in measurement.rates])  # seconds per sample
         kernels, kernel_us = None, None
-        if config.device == "cuda" and config.loader in CAPTURED and not bare_loop:  # after the timed rounds
+        if config.device == "cuda" and config.pipeline.captured and not bare_loop:  # after the timed rounds
             kernels = kernels_per_step(workload.step, workload.steps_per_call, workload.sync)
             kernel_us = session.replayed_kernel_us
         telemetry = window.telemetry

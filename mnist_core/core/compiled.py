@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mnist_core.core.config import BenchConfig
 from mnist_core.core.graph import warm_up_and_capture
 from mnist_core.core.loaders import DeviceOrder, normalise_uint8
 from mnist_core.core.train import EpochStats
@@ -109,3 +110,10 @@ class CompiledTrainer:
         self.run_steps(self.steps_per_epoch)
         sync()
         return EpochStats(self.steps_per_epoch * self.batch_size, time.perf_counter() - start)
+
+
+def trainer_for(config: BenchConfig, model: nn.Module, optimizer: torch.optim.Optimizer, images_u8: torch.Tensor,
+                labels: torch.Tensor) -> CompiledTrainer:
+    """The resident-compiled pipeline's trainer for `config` (its record in core/pipelines.py names this module)."""
+    return CompiledTrainer(model, optimizer, images_u8, labels, batch_size=config.batch_size, seed=config.seed,
+                           steps_per_replay=config.steps_per_replay)

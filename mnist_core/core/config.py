@@ -2,7 +2,8 @@
 
 It normalises itself when built, so a config always says what really runs: on the CPU pin_memory and
 non_blocking cannot act (no pinned pages, no asynchronous copy) and are off; the resident pipelines have
-no DataLoader, so no workers and no pinning. Two specs that run the same work are equal configs.
+no DataLoader, so no workers and no pinning (what acts on which pipeline: core/pipelines.py). Two specs that
+run the same work are equal configs.
 `tutorial(device)` is the tutorial's own setting, the one reference everything is compared with.
 """
 
@@ -12,15 +13,17 @@ import dataclasses
 from dataclasses import dataclass, field
 from math import isfinite
 
+from mnist_core.core.pipelines import DATALOADER, DATALOADER_SETTINGS, PIPELINES, REPLAY_SETTING, Pipeline
 from mnist_core.errors import ConfigError
 
 DEVICES = ("cpu", "cuda")
 DATASETS = ("mnist", "fashion-mnist", "synthetic")
 MODELS = ("mlp", "cnn")
-# dataloader: the tutorial's path; resident: whole split on the device as uint8;
-# resident-graph: resident with the whole step captured in one CUDA graph;
-# resident-compiled: resident with the step compiled (torch.compile), on CUDA K steps per graph replay.
-LOADERS = ("dataloader", "resident", "resident-graph", "resident-compiled")
+LOADERS = tuple(PIPELINES)
+# The settings a pipeline may or may not have, in the order ids and `inert_fields` name them; off CUDA there
+# are no pinned pages, no asynchronous copies and no CUDA graphs.
+SETTINGS = DATALOADER_SETTINGS + (REPLAY_SETTING,)
+CUDA_ONLY_SETTINGS = ("pin_memory", "non_blocking", REPLAY_SETTING)
 DEFAULT_LR = {"mlp": 0.5, "cnn": 0.05}
 VALIDATION_SIZE = 10_000  # the tutorial's random_split(dataset, [50000, 10000])
 LARGEST_SPLIT = 60_000  # the most training images any dataset here has: no batch can be larger
@@ -31,7 +34,7 @@ LIMITS = {"batch_size": (1, LARGEST_SPLIT), "num_workers": (0, 1024), "hidden_wi
 
 # The tutorial's own setting: its MLP, a DataLoader with batch 128 and 2 workers, pinned memory and
 # non_blocking copies (the last two only act on CUDA).
-TUTORIAL_SETTING = dict(model="mlp", hidden_width=32, loader="dataloader", batch_size=128, num_workers=2,
+TUTORIAL_SETTING = dict(model="mlp", hidden_width=32, loader=DATALOADER.name, batch_size=128, num_workers=2,
                         pin_memory=True, non_blocking=True)
 
 
@@ -47,7 +50,7 @@ class BenchConfig:
     dataset: str = "mnist"
     model: str = field(default="mlp", metadata={"key": True})
     hidden_width: int = field(default=32, metadata={"key": True})
-    loader: str = field(default="dataloader", metadata={"key": True})
+    loader: str = field(default=DATALOADER.name, metadata={"key": True})  # a pipeline in core/pipelines.py
     batch_size: int = field(default=128, metadata={"key": True})
     num_workers: int = field(default=2, metadata={"key": True})
     pin_memory: bool = field(default=True, metadata={"key": True})
@@ -69,10 +72,9 @@ class BenchConfig:
         for name in ("pin_memory", "non_blocking"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if self.loader == "resident-graph" and self.device != "cuda":
-            raise ConfigError(
-                "loader='resident-graph' needs device='cuda' (CUDA graphs); use loader='resident' on the CPU"
-            )
+        if self.pipeline.needs_cuda_for and self.device != "cuda":
+            raise ConfigError(f"loader={self.loader!r} needs device='cuda' ({self.pipeline.needs_cuda_for}); "
+                              f"use loader={self.pipeline.cpu_stand_in!r} on the CPU")
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[self.model])
         elif isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not isfinite(self.lr) or self.lr <= 0:
@@ -81,14 +83,13 @@ class BenchConfig:
             object.__setattr__(self, name, {"num_workers": 0, "steps_per_replay": 1}.get(name, False))
 
     @property
+    def pipeline(self) -> Pipeline:
+        return PIPELINES[self.loader]
+
+    @property
     def inert_fields(self) -> tuple[str, ...]:
         """Settings that cannot act in this configuration, so they are fixed off."""
-        fields = ("num_workers", "pin_memory", "non_blocking") if self.loader != "dataloader" else ()
-        if self.device == "cpu":
-            fields += tuple(name for name in ("pin_memory", "non_blocking") if name not in fields)
-        if self.loader != "resident-compiled" or self.device != "cuda":
-            fields += ("steps_per_replay",)  # only a CUDA graph of the compiled step replays several steps
-        return fields
+        return inert_fields(self.loader, self.device)
 
     @property
     def reference(self) -> bool:
@@ -134,24 +135,31 @@ def tutorial(device: str = "cpu", dataset: str = "mnist", **changes) -> BenchCon
     return BenchConfig(device=device, dataset=dataset, **{**TUTORIAL_SETTING, **changes})
 
 
+def inert_fields(loader: str, device: str) -> tuple[str, ...]:
+    """The SETTINGS that cannot act on `loader` on `device`: its pipeline's, and off CUDA the CUDA-only ones. An
+    unknown pipeline (an unusable row's id) has none that act."""
+    pipeline = PIPELINES.get(loader) if isinstance(loader, str) else None
+    inert = set(pipeline.inert_fields if pipeline else SETTINGS) | set(CUDA_ONLY_SETTINGS if device != "cuda" else ())
+    return tuple(name for name in SETTINGS if name in inert)
+
+
+DEFAULTS = {item.name: item.default for item in dataclasses.fields(BenchConfig)}
+ID_PARTS = {"num_workers": lambda value: f"w{value}", "pin_memory": lambda value: "pin" if value else "nopin",
+            "non_blocking": lambda value: "nb" if value else "blk", "steps_per_replay": lambda value: f"k{value}"}
+
+
 def label_for(spec: dict) -> str:
-    """A short id for a configuration, e.g. cuda-mlp-dataloader-bs128-w2-pin-nb.
+    """A short id for a configuration, e.g. cuda-mlp-dataloader-bs128-w2-pin-nb: its settings that can act.
 
     Works on plain dicts too, so a configuration that cannot be built here (cuda on a
     CPU-only machine) still gets its id for the skip.
     """
-    device, loader = spec.get("device", "cpu"), spec.get("loader", "dataloader")
-    parts = [device, spec.get("model", "mlp"), loader, f"bs{spec.get('batch_size', 128)}"]
-    if spec.get("hidden_width", 32) != 32:
+    spec = {**DEFAULTS, **spec}
+    parts = [spec["device"], spec["model"], spec["loader"], f"bs{spec['batch_size']}"]
+    if spec["hidden_width"] != DEFAULTS["hidden_width"]:
         parts.insert(2, f"h{spec['hidden_width']}")
-    if loader == "dataloader":
-        parts.append(f"w{spec.get('num_workers', 2)}")
-        if device == "cuda":
-            parts.append("pin" if spec.get("pin_memory", True) else "nopin")
-            parts.append("nb" if spec.get("non_blocking", True) else "blk")
-    if loader == "resident-compiled" and device == "cuda":
-        parts.append(f"k{spec.get('steps_per_replay', 1)}")
-    return "-".join(parts)
+    inert = inert_fields(spec["loader"], spec["device"])
+    return "-".join(parts + [ID_PARTS[name](spec[name]) for name in SETTINGS if name not in inert])
 
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:

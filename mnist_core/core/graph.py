@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mnist_core.core.config import BenchConfig
 from mnist_core.core.loaders import DeviceOrder, normalise_uint8
 from mnist_core.core.train import EpochStats
 from mnist_core.errors import ConfigError
@@ -139,3 +140,9 @@ class CudaGraphTrainer:
         self.run_steps(self.steps_per_epoch)
         torch.cuda.synchronize(self.device)
         return EpochStats(self.steps_per_epoch * self.batch_size, time.perf_counter() - start)
+
+
+def trainer_for(config: BenchConfig, model: nn.Module, optimizer: torch.optim.Optimizer, images_u8: torch.Tensor,
+                labels: torch.Tensor) -> CudaGraphTrainer:
+    """The resident-graph pipeline's trainer for `config` (its record in core/pipelines.py names this module)."""
+    return CudaGraphTrainer(model, optimizer, images_u8, labels, batch_size=config.batch_size, seed=config.seed)

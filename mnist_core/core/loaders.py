@@ -204,7 +204,7 @@ def val_loader(config: BenchConfig, data: MnistData, split: Split):
 def _loader(config: BenchConfig, data: MnistData, indices: torch.Tensor, batch_size: int, *, shuffle: bool,
             persistent: bool = False, drop_last: bool = False):
     device = torch.device(config.device)
-    if config.loader == "dataloader":
+    if config.pipeline.dataloader:
         return make_dataloader(data.train_images, data.train_labels, indices, device=device, batch_size=batch_size,
                                shuffle=shuffle, num_workers=config.num_workers, pin_memory=config.pin_memory,
                                non_blocking=config.non_blocking, seed=config.seed, persistent_workers=persistent,

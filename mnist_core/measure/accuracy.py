@@ -9,8 +9,6 @@ import torch
 
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
-from mnist_core.core.compiled import CompiledTrainer
-from mnist_core.core.graph import CudaGraphTrainer
 from mnist_core.core.loaders import ResidentLoader, normalise_uint8, prepare_torch, train_loader, train_split, val_loader
 from mnist_core.core.models import build_training, make_optimizer
 from mnist_core.core.train import TimeToAccuracy, evaluate, time_to_accuracy, train_step
@@ -27,13 +25,10 @@ def prepare_time_to_accuracy(config: BenchConfig, data: MnistData, target: float
     validation = val_loader(config, data, split)
     warm_up_device(model, config, data, split.train_indices)
     run_epoch, train_batches = None, None
-    if config.loader in ("resident-graph", "resident-compiled"):
+    if config.pipeline.trainer:
         resident = ResidentLoader.from_host(data.train_images, data.train_labels, split.train_indices, device=device,
                                             batch_size=config.batch_size, shuffle=True, seed=config.seed)
-        trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels, batch_size=config.batch_size,
-                                   seed=config.seed) if config.loader == "resident-graph" else CompiledTrainer(
-            model, optimizer, resident.images_u8, resident.labels, batch_size=config.batch_size, seed=config.seed,
-            steps_per_replay=config.steps_per_replay)
+        trainer = config.pipeline.build_trainer(config, model, optimizer, resident.images_u8, resident.labels)
         run_epoch = trainer.train_epoch
     else:
         train_batches = train_loader(config, data, split)  # the tutorial's per-epoch DataLoader, workers and all

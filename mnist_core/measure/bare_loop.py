@@ -21,6 +21,7 @@ from torchvision.transforms import ToTensor
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
 from mnist_core.core.loaders import split_indices
+from mnist_core.core.pipelines import PIPELINES
 
 
 class _Digits(Dataset):
@@ -38,8 +39,9 @@ class BareLoop:
     """One timed round at a time, so rounds can alternate with the suite's (drift hits both alike)."""
 
     def __init__(self, config: BenchConfig, data: MnistData, warmup_rounds: int = 1):
-        if config.model != "mlp" or config.loader not in ("dataloader", "resident"):
-            raise ValueError("the bare loop is written for the tutorial MLP on the dataloader or resident pipeline")
+        if config.model != "mlp" or not config.pipeline.bare_loop:
+            written = " or ".join(name for name, pipeline in PIPELINES.items() if pipeline.bare_loop)
+            raise ValueError(f"the bare loop is written for the tutorial MLP on the {written} pipeline")
         device = self.device = torch.device(config.device)
         self.steps, self.batch = config.steps_per_round, config.batch_size
         torch.manual_seed(config.seed)
@@ -49,7 +51,7 @@ class BareLoop:
         fused = {"fused": True} if device.type == "cuda" else {"foreach": True}
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, **fused)
         self.loader = None
-        if config.loader == "dataloader":
+        if config.pipeline.dataloader:
             self.loader = DataLoader(_Digits(data.train_images[train], data.train_labels[train]),
                                      batch_size=self.batch, shuffle=True, num_workers=config.num_workers,
                                      pin_memory=config.pin_memory, persistent_workers=config.num_workers > 0,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mnist_core.core.config import BenchConfig, label_for
+from mnist_core.core.config import TUTORIAL_SETTING, BenchConfig, label_for
+from mnist_core.core.pipelines import PIPELINES, RESIDENT, RESIDENT_COMPILED
 from mnist_core.errors import ConfigError
 from mnist_core.measure.hardware import cores_available
 from mnist_core.measure.rounds import RoundPolicy
@@ -20,6 +21,7 @@ ENV_VAR = "MNIST_BENCH_PROFILE"
 DEFAULT_PROFILE = "default"
 # Validation accuracy each dataset reaches in a few epochs; the synthetic set is not a learning task to time.
 ACCURACY_TARGETS = {"mnist": 0.95, "fashion-mnist": 0.84, "synthetic": None}
+TUTORIAL_BATCH = TUTORIAL_SETTING["batch_size"]
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,18 @@ def train_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> lis
             for workers in capped_workers(profile.workers):
                 specs += [dict(device=device, dataset=dataset, batch_size=batch_size, num_workers=workers,
                                pin_memory=pin, non_blocking=non_blocking) for pin, non_blocking in TRANSFER_SETTINGS]
-            specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=batch_size))
-            if device == "cuda" or batch_size == 128:  # on the CPU: one visible skip with the reason
-                specs.append(dict(device=device, dataset=dataset, loader="resident-graph", batch_size=batch_size))
-        specs.append(dict(device=device, dataset=dataset, loader="resident", batch_size=128))
+            # a pipeline that needs CUDA, on the CPU: one visible skip with the reason
+            specs += [dict(device=device, dataset=dataset, loader=pipeline.name, batch_size=batch_size)
+                      for pipeline in PIPELINES.values() if pipeline.swept
+                      and (device == "cuda" or not pipeline.needs_cuda_for or batch_size == TUTORIAL_BATCH)]
+        specs.append(dict(device=device, dataset=dataset, loader=RESIDENT.name, batch_size=TUTORIAL_BATCH))
         if device == "cuda":
-            specs += [dict(device=device, dataset=dataset, loader="resident-compiled", batch_size=batch_size,
+            specs += [dict(device=device, dataset=dataset, loader=RESIDENT_COMPILED.name, batch_size=batch_size,
                            steps_per_replay=steps) for batch_size, steps in profile.compiled]
         else:
-            specs += [dict(device=device, dataset=dataset, loader="resident-compiled", batch_size=batch_size)
+            specs += [dict(device=device, dataset=dataset, loader=RESIDENT_COMPILED.name, batch_size=batch_size)
                       for batch_size in profile.compiled_on_cpu]
-        specs += [dict(device=device, dataset=dataset, model="cnn", loader="resident", batch_size=batch_size)
+        specs += [dict(device=device, dataset=dataset, model="cnn", loader=RESIDENT.name, batch_size=batch_size)
                   for batch_size in profile.cnn_batch_sizes]
     return specs
 
@@ -123,18 +126,18 @@ def loader_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> li
     for device in devices:
         for workers in capped_workers(profile.loader_workers):
             specs += [dict(device=device, dataset=dataset, num_workers=workers, pin_memory=pin) for pin in (True, False)]
-        specs.append(dict(device=device, dataset=dataset, loader="resident"))
+        specs.append(dict(device=device, dataset=dataset, loader=RESIDENT.name))
     return specs
 
 
 def accuracy_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
-    return [dict(device=device, dataset=dataset, **({} if loader == "dataloader" else {"loader": loader}))
-            for device in devices for loader in profile.accuracy_loaders]
+    return [dict(device=device, dataset=dataset, loader=loader) for device in devices for loader in profile.accuracy_loaders]
 
 
 def overhead_specs(profile: Profile, devices: tuple[str, ...], dataset: str) -> list[dict]:
-    return [spec for device in devices
-            for spec in (dict(device=device, dataset=dataset), dict(device=device, dataset=dataset, loader="resident"))]
+    """The tutorial's setting on each pipeline the bare loop is written for (its other settings as the tutorial's)."""
+    return [dict(device=device, dataset=dataset, loader=pipeline.name) for device in devices
+            for pipeline in PIPELINES.values() if pipeline.bare_loop]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,6 @@ import torch
 from mnist_core.core.config import BenchConfig
 from mnist_core.core.data import MnistData
 from mnist_core.core.devices import sync_fn, to_device
-from mnist_core.core.compiled import CompiledTrainer
-from mnist_core.core.graph import CudaGraphTrainer
 from mnist_core.core.loaders import (ResidentLoader, Split, WorkerQueue, close_loader, endless, prepare_torch,
                                      train_loader, train_split, worker_queue)
 from mnist_core.core.models import build_training
@@ -187,7 +185,7 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     reset_torch_peak(device)
     split = train_split(config, data)
     start = time.perf_counter()
-    if config.loader in ("resident-graph", "resident-compiled"):
+    if config.pipeline.trainer:
         return _trainer_workload(kind, config, data, split, sync, start)
 
     loader = train_loader(config, data, split, endless=True)
@@ -197,7 +195,7 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
     first_batch_s = time.perf_counter() - start
     closers = [lambda: close_loader(loader)]
     epoch_start_s = epoch_start_seconds(config, data, split, sync)
-    workers = (lambda: worker_queue(loader)) if config.loader == "dataloader" and config.num_workers else None
+    workers = (lambda: worker_queue(loader)) if config.num_workers else None  # 0 where no DataLoader feeds it
 
     if kind == "loader":
         step = batches.__next__
@@ -216,7 +214,7 @@ def build_workload(kind: str, config: BenchConfig, data: MnistData) -> Workload:
 def epoch_start_seconds(config: BenchConfig, data: MnistData, split: Split, sync: Callable[[], None]) -> float:
     """The median, over EPOCH_STARTS fresh iterators of the tutorial's per-epoch DataLoader, of the seconds
     from `iter()` to the first batch on the device: the workers' fork and first batch every epoch pays."""
-    if config.loader != "dataloader" or config.num_workers == 0:
+    if config.num_workers == 0:  # also where no DataLoader feeds the pipeline (the config fixed it off)
         return 0.0
     loader = train_loader(config, data, split)  # not persistent: every iterator forks its workers, as in fit
     seconds = []
@@ -231,7 +229,7 @@ def epoch_start_seconds(config: BenchConfig, data: MnistData, split: Split, sync
 
 
 def _trainer_workload(kind, config, data, split, sync, start) -> Workload:
-    """resident-graph and resident-compiled: a trainer that owns its steps (captured or compiled)."""
+    """A pipeline whose trainer owns its steps (captured or compiled), over the resident split."""
     if kind != "train":
         raise ValueError(f"{config.loader} captures the training step; its loader alone is 'resident'")
     device = torch.device(config.device)
@@ -241,12 +239,7 @@ def _trainer_workload(kind, config, data, split, sync, start) -> Workload:
     )
     model, optimizer = build_training(config, device)
     steps = config.steps_per_replay
-    if config.loader == "resident-graph":
-        trainer = CudaGraphTrainer(model, optimizer, resident.images_u8, resident.labels,
-                                   batch_size=config.batch_size, seed=config.seed)
-    else:
-        trainer = CompiledTrainer(model, optimizer, resident.images_u8, resident.labels, batch_size=config.batch_size,
-                                  seed=config.seed, steps_per_replay=steps)
+    trainer = config.pipeline.build_trainer(config, model, optimizer, resident.images_u8, resident.labels)
     trainer.run_steps(steps)  # capture or compile, then the first steps: building, not timed
     sync()
     first_batch_s = time.perf_counter() - start

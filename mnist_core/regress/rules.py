@@ -9,7 +9,8 @@
 Each pair is one effect from the run (measurement.relative: drift-corrected where the rounds were paired
 with the same yardstick) judged by `compare` with the threshold: the rule holds when the favoured setting
 is faster, is violated when it is slower, and otherwise the pair shows no difference (same) or cannot
-tell (inconclusive). A rule with no such pair in the run is "not applicable".
+tell (inconclusive). A rule with no such pair in the run is "not applicable". A pipeline's record
+(core/pipelines.py) names the rules that test its rows.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _settings(row) -> tuple[bool, bool]:
 def _pinned_pairs(rows: list) -> tuple[list, str]:
     cuda = [row for row in rows if (isinstance(row, TransferRow) and row.device == "cuda")
             or (isinstance(row, ThroughputRow) and row.kind in RULE_KINDS and row.config.device == "cuda"
-                and row.config.loader == "dataloader")]
+                and "pinned-nb" in row.config.pipeline.rules)]
     if not cuda:
         return [], "no CUDA dataloader or copy rows in this run"
     pairs = []
@@ -84,8 +85,8 @@ def _resident_pairs(rows: list) -> tuple[list, str]:
     throughput = [row for row in rows if isinstance(row, ThroughputRow) and row.kind in RULE_KINDS]
     pairs = []
     for row in throughput:
-        if row.config.loader == "resident":
-            loaders = [other for other in throughput if other.config.loader == "dataloader" and _same(row, other, names)]
+        if "resident" in row.config.pipeline.rules:
+            loaders = [other for other in throughput if other.config.pipeline.dataloader and _same(row, other, names)]
             if loaders:
                 pairs.append((row, max(loaders, key=lambda other: other.measurement.median)))
     return pairs, "no resident and dataloader rows with the same device, model and batch size"
@@ -94,7 +95,7 @@ def _resident_pairs(rows: list) -> tuple[list, str]:
 def _workers_pairs(rows: list) -> tuple[list, str]:
     names = ("device", "model", "hidden_width", "loader", "batch_size", "pin_memory", "non_blocking")
     throughput = [row for row in rows if isinstance(row, ThroughputRow) and row.kind in RULE_KINDS
-                  and row.config.loader == "dataloader"]
+                  and "workers" in row.config.pipeline.rules]
     pairs = []
     for row in throughput:
         if row.config.num_workers > 0:

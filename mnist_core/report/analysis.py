@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_core.core.config import BenchConfig
+from mnist_core.core.config import SETTINGS, BenchConfig
+from mnist_core.core.pipelines import PIPELINES
 from mnist_core.measure.effect import (SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SLOWER, Effect, Verdict,
                                        combined, compare)
 from mnist_core.measure.measurement import relative
@@ -27,22 +28,24 @@ TUTORIAL_BATCH = 128
 DEVICE_NAME = {"cpu": "CPU", "cuda": "GPU"}
 
 
+# each setting that can act, in words
+SETTING_WORDS = {
+    "num_workers": lambda workers: f"{workers} worker{'s' if workers != 1 else ''}",
+    "pin_memory": lambda pinned: "pinned" if pinned else "not pinned",
+    "non_blocking": lambda non_blocking: "non_blocking" if non_blocking else "blocking copies",
+    "steps_per_replay": lambda steps: f"{steps} steps per CUDA graph",
+}
+
+
+def settings_words(config: BenchConfig) -> list[str]:
+    """The settings that can act in this configuration, in plain words: ['2 workers', 'pinned', 'non_blocking']."""
+    return [SETTING_WORDS[name](getattr(config, name)) for name in SETTINGS if name not in config.inert_fields]
+
+
 def setting_label(config: BenchConfig, *, with_batch: bool = False) -> str:
-    """A configuration in plain words: '2 workers, pinned, non_blocking', 'data resident on the GPU'."""
-    where = DEVICE_NAME.get(config.device, config.device)
-    if config.loader == "dataloader":
-        parts = [f"{config.num_workers} worker{'s' if config.num_workers != 1 else ''}"]
-        if config.device == "cuda":
-            parts.append("pinned" if config.pin_memory else "not pinned")
-            parts.append("non_blocking" if config.non_blocking else "blocking copies")
-        text = "DataLoader, " + ", ".join(parts)
-    elif config.loader == "resident":
-        text = f"data resident on the {where}"
-    elif config.loader == "resident-graph":
-        text = f"data resident on the {where}, step in a CUDA graph"
-    else:
-        replays = f", {config.steps_per_replay} steps per CUDA graph" if config.device == "cuda" else ""
-        text = f"data resident on the {where}, step compiled{replays}"
+    """A configuration in plain words: 'DataLoader, 2 workers, pinned, non_blocking', 'data resident on the GPU'."""
+    text = ", ".join([config.pipeline.words.format(where=DEVICE_NAME.get(config.device, config.device)),
+                      *settings_words(config)])
     if config.model != "mlp":
         text = f"{config.model.upper()}, {text}"
     return f"{text}, batch {config.batch_size}" if with_batch else text
@@ -195,7 +198,7 @@ class DeviceAnswer:
 def device_answer(run: Run, device: str) -> DeviceAnswer:
     tutorial = tutorial_row(run, device)
     mlp = [row for row in train_rows(run, device) if row.config.model == "mlp"]
-    settings = [row for row in mlp if row.config.loader == "dataloader" and row.config.batch_size == TUTORIAL_BATCH]
+    settings = [row for row in mlp if row.config.pipeline.dataloader and row.config.batch_size == TUTORIAL_BATCH]
     best = best_of(run, settings)
     fastest = best_of(run, mlp)
     return DeviceAnswer(
@@ -237,7 +240,7 @@ def setting_grid(run: Run, device: str) -> list[Judged]:
     if tutorial is None:
         return []
     return [judge(run, row, tutorial) for row in train_rows(run, device)
-            if row.config.model == "mlp" and row.config.loader == "dataloader" and row is not tutorial]
+            if row.config.model == "mlp" and row.config.pipeline.dataloader and row is not tutorial]
 
 
 def undecided_why(verdict: Verdict) -> str:
@@ -249,12 +252,9 @@ def undecided_why(verdict: Verdict) -> str:
     return f"its 95% interval reaches across ±{verdict.threshold_pct:g}%"
 
 
-# (what, GPU pipelines, CPU pipelines): each crossover compares exactly these, never a CUDA graph under "resident"
-CROSSOVER_FAMILIES = (
-    ("DataLoader (each device's fastest setting)", ("dataloader",), ("dataloader",)),
-    ("resident data, eager step", ("resident",), ("resident",)),
-    ("CUDA graph on the GPU vs resident data on the CPU", ("resident-graph",), ("resident",)),
-)
+# (what, GPU pipeline, CPU pipeline): each crossover compares exactly these, never a CUDA graph under "resident"
+CROSSOVER_FAMILIES = tuple((pipeline.crossover, pipeline.name, pipeline.cpu_stand_in or pipeline.name)
+                           for pipeline in PIPELINES.values() if pipeline.crossover)
 
 
 def crossover(run: Run) -> dict[str, list[tuple[int, Judged]]]:
@@ -263,13 +263,13 @@ def crossover(run: Run) -> dict[str, list[tuple[int, Judged]]]:
     if set(devices(run)) != {"cpu", "cuda"}:
         return {}
     out = {}
-    for family, gpu_loaders, cpu_loaders in CROSSOVER_FAMILIES:
+    for family, gpu_loader, cpu_loader in CROSSOVER_FAMILIES:
         cells = []
         for batch in sorted({row.config.batch_size for row in train_rows(run)}):
             best = {}
-            for device, loaders in (("cuda", gpu_loaders), ("cpu", cpu_loaders)):
+            for device, loader in (("cuda", gpu_loader), ("cpu", cpu_loader)):
                 rows = [row for row in train_rows(run, device) if row.config.model == "mlp"
-                        and row.config.loader in loaders and row.config.batch_size == batch]
+                        and row.config.loader == loader and row.config.batch_size == batch]
                 if rows:
                     best[device] = max(rows, key=lambda row: adjusted_rate(run, row) or row.measurement.median)
             if len(best) == 2:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, SAME, SLOWER, Verdict
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, adjusted_rate, device_answer, devices,
-                                        gpu_vs_cpu, is_root, root_row, setting_label, train_rows, tutorial_row,
-                                        undecided_why)
+                                        gpu_vs_cpu, is_root, root_row, setting_label, settings_words, train_rows,
+                                        tutorial_row, undecided_why)
 from mnist_core.report.formatting import duration, rate, times
 from mnist_core.runs.frame import epoch_samples
 from mnist_core.runs.rows import ThroughputRow
@@ -110,7 +110,7 @@ def _setting_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
                 f"fastest{ties}."), []
     judged = answer.setting_vs_tutorial
     effect = f"{judged.verdict.why}{_basis(judged.rates)}"
-    name = setting_label(best.row.config).removeprefix("DataLoader, ")
+    name = ", ".join(settings_words(best.row.config))
     ties = f"; tied with {len(best.ties)} other setting{'s' if len(best.ties) != 1 else ''}" if best.tied else ""
     label = judged.verdict.label
     if label == FASTER:
@@ -129,7 +129,7 @@ def _setting_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
 
 
 def _settings_at_tutorial_batch(run: Run, device: str) -> list:
-    return [row for row in train_rows(run, device) if row.config.model == "mlp" and row.config.loader == "dataloader"
+    return [row for row in train_rows(run, device) if row.config.model == "mlp" and row.config.pipeline.dataloader
             and row.config.batch_size == TUTORIAL_BATCH]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mnist_core.core.pipelines import RESIDENT, RESIDENT_COMPILED
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSIVE, SAME, SLOWER
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, Judged, accuracy_rows, adjusted_rate, copy_rows,
                                         crossover, devices, judge, setting_label, train_rows, tutorial_row,
@@ -113,7 +114,7 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
         if tutorial is None:
             continue
         rows = {_key(row.config): row for row in train_rows(run.run, device) if row.config.model == "mlp"}
-        batches = sorted({row.config.batch_size for row in rows.values() if row.config.loader == "dataloader"})
+        batches = sorted({row.config.batch_size for row in rows.values() if row.config.pipeline.dataloader})
         for field, (value, change) in FLIPS.items():
             cells = []
             for batch in batches:
@@ -138,11 +139,12 @@ def _compiled_step(run: RunInput) -> list[_Candidate]:
     """Whether torch.compile pays on each device: the compiled resident step against the eager one, batch by batch."""
     out = []
     for device in devices(run.run):
+        compiled, eager = RESIDENT_COMPILED.name, RESIDENT.name
         rows = {(row.config.loader, row.config.batch_size): row for row in train_rows(run.run, device)
-                if row.config.model == "mlp" and row.config.loader in ("resident", "resident-compiled")}
-        cells = [judge(run.run, rows["resident-compiled", batch], rows["resident", batch])
-                 for batch in sorted({batch for _, batch in rows}) if ("resident", batch) in rows
-                 and ("resident-compiled", batch) in rows]
+                if row.config.model == "mlp" and row.config.loader in (eager, compiled)}
+        cells = [judge(run.run, rows[compiled, batch], rows[eager, batch])
+                 for batch in sorted({batch for _, batch in rows}) if (eager, batch) in rows
+                 and (compiled, batch) in rows]
         if not cells:
             continue
         detail = "; ".join(_cell(judged) for judged in cells)

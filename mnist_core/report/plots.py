@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from mnist_core.core.pipelines import PIPELINES
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT
 from mnist_core.report.formatting import rate, signed_pct, size, times
 
@@ -35,10 +36,9 @@ WIDE_IN, NARROW_IN = 10.0, 4.0  # figure widths (inches) for a page of 900+ px a
 MIN_FONT_PT = 8.0  # the smallest text any plot sets (ticks, legends, clipped values)
 CLIP_REACH = 1.0  # an interval may reach this share of the medians' spread beyond them before it is cut
 SVG_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "mnist-bench", "font.size": 10}
-# distinct hues (Okabe-Ito), so no two series differ only in shade
-PIPELINE_COLOURS = {"DataLoader": "#0072b2", "resident": "#009e73", "CUDA graph": "#cc79a7", "compiled": "#6a3d9a"}
+# distinct hues (Okabe-Ito), so no two series differ only in shade; each pipeline's own are in its record
 MACHINE_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#f0e442")
-FAMILY_MARKERS = {"DataLoader": "o", "resident": "s", "CUDA graph": "D", "compiled": "^"}
+CHARTED = {pipeline.family: pipeline for pipeline in PIPELINES.values()}  # a series' pipeline by its legend name
 DEVICE_STYLES = {"CPU": ("--", "s"), "GPU": ("-", "o")}
 VERDICT_COLOURS = {"faster": "#1a9850", "slower": "#d73027", "same": "#737373", "inconclusive": "#bdbdbd"}
 TUTORIAL_COLOUR = "#000000"  # the ring around the tutorial's setting: no series has its colour
@@ -154,22 +154,14 @@ def _batch_axis(axis, batches) -> None:
     axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
 
 
-def _family(setting: str) -> str:
-    if "compiled" in setting:
-        return "compiled"
-    if "CUDA graph" in setting:
-        return "CUDA graph"
-    return "resident" if "resident" in setting else "DataLoader"
-
-
 def _series_style(machine: str, device: str, family: str, machines: list[str]) -> dict:
     """One colour per machine when there are several (the pipeline then shows in the marker); with one
     machine, one colour per pipeline. The device shows in the line: dashed CPU, solid GPU."""
     line, device_marker = DEVICE_STYLES.get(device, ("-", "o"))
     if len(machines) > 1:
         return {"color": MACHINE_COLOURS[machines.index(machine) % len(MACHINE_COLOURS)], "linestyle": line,
-                "marker": FAMILY_MARKERS.get(family, "o")}
-    return {"color": PIPELINE_COLOURS.get(family, "grey"), "linestyle": line, "marker": device_marker}
+                "marker": CHARTED[family].marker}
+    return {"color": CHARTED[family].colour, "linestyle": line, "marker": device_marker}
 
 
 def throughput_figure(pipelines: pd.DataFrame, narrow: bool = False) -> Figure | None:
@@ -177,7 +169,7 @@ def throughput_figure(pipelines: pd.DataFrame, narrow: bool = False) -> Figure |
     at each size, with its 95% interval; the tutorial's setting ringed."""
     if pipelines.empty:
         return None
-    frame = pipelines.assign(family=pipelines["setting"].map(_family))
+    frame = pipelines.assign(family=pipelines["loader"].map(lambda loader: PIPELINES[loader].family))
     models = list(dict.fromkeys(frame["model"]))
     machines = list(dict.fromkeys(frame["machine"]))
     legend_rows = math.ceil(len(frame.groupby(["machine", "device", "family"])) / (1 if narrow else 3)) + 1
@@ -239,7 +231,7 @@ def crossover_figure(crossover: pd.DataFrame, narrow: bool = False) -> Figure | 
         axis.axhline(1.0, color="#404040", linewidth=1.2, zorder=1)
         for family, line in group.groupby("pipeline", sort=False):
             line = line.sort_values("batch_size")
-            colour = PIPELINE_COLOURS[next(name for name in ("CUDA graph", "DataLoader", "resident") if name in family)]
+            colour = PIPELINES[line["loader"].iloc[0]].colour  # the GPU side's pipeline (one per line)
             handles.append(axis.plot(line["batch_size"], line["gpu_vs_cpu"], marker="o", markersize=6, color=colour,
                                      label=family)[0])
             labels.append(f"with {family}")

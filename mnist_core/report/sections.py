@@ -74,11 +74,12 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
         "machine's drift while the row ran is divided out; older run files: from the two rows' rounds), so it can "
         "differ from the ratio of the two medians; every ratio and change in this report is a quotient of adjusted "
         "samples/s.",),
-        _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial"))
+        _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial", "loader"))
         + _table("launch", "The captured GPU steps against the launch floor (kernels per step x a replayed kernel's "
                            "cost: what launches alone would take)", tables["launch"], several, hide=("id",),
                  collapsed=False)
-        + _table("loader", "The input pipeline alone (no model)", tables["loader"], several, hide=("id", "tutorial")),
+        + _table("loader", "The input pipeline alone (no model)", tables["loader"], several,
+                   hide=("id", "tutorial", "loader")),
         _figure(figures, THROUGHPUT_PNG, "Training samples/s vs batch size, best setting per pipeline, 95% intervals")))
     if not tables["bandwidth"].empty:
         sections.append(Section("bandwidth", "Host→device copies", (

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mnist_core.core.pipelines import RESIDENT, RESIDENT_COMPILED, RESIDENT_GRAPH
 from mnist_core.units import BYTES_PER_MIB
 from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, Effect, Verdict, compare, unpaired
 from mnist_core.report.analysis import (DEVICE_NAME, adjusted_rate, copy_rows, crossover, device_answer, gpu_vs_cpu,
-                                        judge, setting_grid, setting_label, train_rows, tutorial_row, vs_tutorial)
+                                        judge, setting_grid, setting_label, settings_words, train_rows, tutorial_row,
+                                        vs_tutorial)
 from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
@@ -40,10 +42,10 @@ class Target:
 
 
 TARGETS = (
-    Target("resident-graph vs the tutorial's setting", "cuda", "resident-graph", "tutorial", 40.0),
-    Target("resident-graph vs eager resident", "cuda", "resident-graph", "resident", 5.0),
-    Target("resident-compiled vs resident-graph", "cuda", "resident-compiled", "resident-graph", 2.3),
-    Target("resident vs the tutorial's setting", "cpu", "resident", "tutorial", 10.0),
+    Target("resident-graph vs the tutorial's setting", "cuda", RESIDENT_GRAPH.name, "tutorial", 40.0),
+    Target("resident-graph vs eager resident", "cuda", RESIDENT_GRAPH.name, RESIDENT.name, 5.0),
+    Target("resident-compiled vs resident-graph", "cuda", RESIDENT_COMPILED.name, RESIDENT_GRAPH.name, 2.3),
+    Target("resident vs the tutorial's setting", "cpu", RESIDENT.name, "tutorial", 10.0),
 )
 # An absolute target on an H100/H200-class GPU: the compiled path at batch 128, as a multiple of 3.1M samples/s.
 COMPILED_TARGET_SAMPLES_PER_S = 3.1e6
@@ -98,7 +100,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
             answer = device_answer(run.run, device)
             best = answer.best_setting.row if answer.best_setting else None
             rows.append({"machine": run.label, "device": DEVICE_NAME[device],
-                         "setting": setting_label(tutorial.config).removeprefix("DataLoader, "),
+                         "setting": ", ".join(settings_words(tutorial.config)),
                          "batch_size": tutorial.config.batch_size, **_rate("samples_per_s", tutorial),
                          "adjusted_samples_per_s": adjusted_rate(run.run, tutorial),
                          "delta_pct": 0.0, "delta_pct_low": None, "delta_pct_high": None, "delta_pct_verdict": None,
@@ -106,7 +108,7 @@ def settings_table(runs: list[RunInput]) -> pd.DataFrame:
             for judged in setting_grid(run.run, device):
                 row = judged.row
                 rows.append({"machine": run.label, "device": DEVICE_NAME[device],
-                             "setting": setting_label(row.config).removeprefix("DataLoader, "),
+                             "setting": ", ".join(settings_words(row.config)),
                              "batch_size": row.config.batch_size, **_rate("samples_per_s", row),
                              "adjusted_samples_per_s": adjusted_rate(run.run, row),
                              **_interval("delta_pct", judged.effect, judged.verdict, pct=True),
@@ -130,7 +132,7 @@ def _throughput_rows(runs: list[RunInput], kind: str) -> pd.DataFrame:
                          "adjusted_samples_per_s": adjusted_rate(run.run, row),
                          **(_interval("vs_tutorial", verdict.effect, verdict) if verdict else
                             {"vs_tutorial": 1.0 if row is tutorial else None}),
-                         "tutorial": row is tutorial, "id": row.id})
+                         "tutorial": row is tutorial, "id": row.id, "loader": row.config.loader})
     out = pd.DataFrame(rows)
     if kind != "train" and not out.empty:
         out = out.drop(columns=["epoch_s"])
@@ -141,7 +143,7 @@ def crossover_table(runs: list[RunInput]) -> pd.DataFrame:
     """GPU ÷ CPU samples/s per pipeline family and batch size (each device's best MLP row of the family), with
     the interval and verdict: where the GPU starts to pay. Empty unless a run has both devices."""
     rows = [{"machine": run.label, "pipeline": family, "batch_size": batch,
-             **_interval("gpu_vs_cpu", judged.effect, judged.verdict)}
+             **_interval("gpu_vs_cpu", judged.effect, judged.verdict), "loader": judged.row.config.loader}
             for run in runs for family, cells in crossover(run.run).items() for batch, judged in cells]
     return pd.DataFrame(rows)
 
@@ -254,7 +256,7 @@ def suite_checks_table(runs: list[RunInput]) -> pd.DataFrame:
             rows.append({"machine": run.label, "check": f"{target.name} ({DEVICE_NAME[target.device]})",
                          "measured_x": ratio, "target_x": target.minimum,
                          "status": "reached" if ratio >= target.minimum else "not reached on this machine"})
-        compiled = _target_row(train_rows(run.run, "cuda"), "resident-compiled")
+        compiled = _target_row(train_rows(run.run, "cuda"), RESIDENT_COMPILED.name)
         if compiled is not None:
             rows.append({"machine": run.label, "check": "resident-compiled at batch 128 vs 3.1M samples/s (GPU; "
                                                         "H100/H200-class)",
