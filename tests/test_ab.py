@@ -61,8 +61,8 @@ def test_a_pair_of_one_side_is_refused():
 # -- block length -------------------------------------------------------------------------------------------
 def test_blocks_are_long_against_start_up_and_short_against_state_changes():
     assert block_seconds(0.001, 1.0)[0] == 1.0  # a short start-up: the profile's block
-    seconds, why = block_seconds(0.0625, 1.0)  # a longer one stretches the block to START_UP_FACTOR times it ...
-    assert seconds == START_UP_FACTOR * 0.0625 and "start-up 62.5 ms" in why
+    seconds, why = block_seconds(0.125, 1.0)  # a longer one stretches the block to START_UP_FACTOR times it ...
+    assert seconds == START_UP_FACTOR * 0.125 and "start-up 125.0 ms" in why
     assert block_seconds(1.0, 1.0)[0] == MAX_BLOCK_S  # ... up to the cap
 
 

@@ -27,7 +27,7 @@ from mnist_core.ab.sides import BASELINE, CURRENT, SIDES
 from mnist_core.errors import ConfigError
 
 MIN_BLOCK_ROUNDS = 2
-START_UP_FACTOR = 20.0  # a block's rounds last at least this many times its start-up
+START_UP_FACTOR = 10.0  # a block's rounds last at least this many times its start-up: it is at most a tenth untimed
 MAX_BLOCK_S = 3.0  # short against state changes of tens of seconds: a pair within ~6 s
 MAX_BLOCK_WALL_S = 2 * MAX_BLOCK_S  # on a machine so busy that rounds crawl, a block still ends
 
