@@ -71,11 +71,14 @@ class NvmlGpu:
     """One GPU as NVML sees it, addressed by the index torch uses for it.
 
     `lib` is a pynvml-like module (tests inject a fake); by default the real pynvml.
+    `ask_torch=False` takes the index as NVML's own (the same unless CUDA_VISIBLE_DEVICES hides GPUs) instead of
+    importing torch to match its UUID: for the commands that never load torch.
     """
 
-    def __init__(self, torch_index: int = 0, lib: Any = None) -> None:
+    def __init__(self, torch_index: int = 0, lib: Any = None, *, ask_torch: bool = True) -> None:
         self.torch_index = torch_index
         self._lib = lib if lib is not None else _pynvml
+        self._ask_torch = ask_torch
         self._initialized = False
         self._handle: Any = None
         self.init_error: str | None = None
@@ -96,7 +99,7 @@ class NvmlGpu:
     def _find_handle(self, torch_index: int) -> Any:
         # CUDA_VISIBLE_DEVICES renumbers torch's devices but not NVML's, so the UUID
         # is the reliable link; the index is right only when nothing is hidden.
-        uuid = _torch_uuid(torch_index)
+        uuid = _torch_uuid(torch_index) if self._ask_torch else None
         by_uuid = getattr(self._lib, "nvmlDeviceGetHandleByUUID", None)
         if uuid and by_uuid is not None:
             for prefix in ("GPU-", "MIG-"):
@@ -148,6 +151,10 @@ class NvmlGpu:
 
     def name(self) -> str | None:
         return self._converted("nvmlDeviceGetName", _text)
+
+    def device_count(self) -> int | None:
+        """Every GPU NVML sees, CUDA_VISIBLE_DEVICES or not."""
+        return self._system("nvmlDeviceGetCount")
 
     def driver_version(self) -> str | None:
         value = self._system("nvmlSystemGetDriverVersion")
