@@ -7,6 +7,7 @@ import platform
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mnist_core.measure.installed import installed_version, torch_cuda_build
 from mnist_core.measure.nvml import NvmlGpu
 from mnist_core.measure.telemetry import pcie_theoretical_gb_s
 from mnist_core.units import BYTES_PER_MIB
@@ -58,6 +59,19 @@ def _torchvision_version() -> str | None:
     return torchvision.__version__
 
 
+def _nvml_fields(gpu: NvmlGpu) -> dict[str, Any]:
+    """The driver and the PCIe slot, which only NVML reports."""
+    fields = {
+        "gpu_driver": gpu.driver_version(),
+        "gpu_cuda_driver": gpu.cuda_driver_version(),
+        # The slot's capability, not the current link: that trains down at idle.
+        "pcie_link_gen": gpu.pcie_link_gen(),
+        "pcie_link_width": gpu.pcie_link_width(),
+    }
+    fields["pcie_theoretical_gb_s"] = pcie_theoretical_gb_s(fields["pcie_link_gen"], fields["pcie_link_width"])
+    return fields
+
+
 def _gpu_fields(device_index: int) -> dict[str, Any]:
     import torch
 
@@ -67,15 +81,16 @@ def _gpu_fields(device_index: int) -> dict[str, Any]:
         lambda: torch.cuda.get_device_properties(device_index).total_memory / BYTES_PER_MIB
     )
     with NvmlGpu(device_index) as gpu:
-        fields["gpu_driver"] = gpu.driver_version()
-        fields["gpu_cuda_driver"] = gpu.cuda_driver_version()
-        # The slot's capability, not the current link: that trains down at idle.
-        fields["pcie_link_gen"] = gpu.pcie_link_gen()
-        fields["pcie_link_width"] = gpu.pcie_link_width()
-    fields["pcie_theoretical_gb_s"] = pcie_theoretical_gb_s(
-        fields["pcie_link_gen"], fields["pcie_link_width"]
-    )
+        fields.update(_nvml_fields(gpu))
     return fields
+
+
+def _cpu_fields() -> dict[str, Any]:
+    return {
+        "cpu_model": _safe(cpu_model, "unknown"),
+        "cpu_cores": os.cpu_count(),
+        "cpu_cores_available": _safe(cores_available),
+    }
 
 
 def machine_summary(device_index: int = 0) -> dict[str, Any]:
@@ -84,9 +99,7 @@ def machine_summary(device_index: int = 0) -> dict[str, Any]:
 
     cuda_available = bool(_safe(torch.cuda.is_available, False))
     summary: dict[str, Any] = {
-        "cpu_model": _safe(cpu_model, "unknown"),
-        "cpu_cores": os.cpu_count(),
-        "cpu_cores_available": _safe(cores_available),
+        **_cpu_fields(),
         "torch_threads": _safe(torch.get_num_threads),
         "torch_version": torch.__version__,
         "torchvision_version": _safe(_torchvision_version),
@@ -98,6 +111,44 @@ def machine_summary(device_index: int = 0) -> dict[str, Any]:
     }
     gpu = _safe(lambda: _gpu_fields(device_index)) if cuda_available else None
     summary.update(gpu or dict.fromkeys(GPU_FIELDS))
+    return summary
+
+
+def _nvml_gpu_fields(device_index: int) -> dict[str, Any] | None:
+    """GPU `device_index` and the count as NVML sees them; None when NVML sees no GPU (no driver)."""
+    with NvmlGpu(device_index, ask_torch=False) as gpu:
+        if not gpu.available:
+            return None
+        return {"gpu_count": gpu.device_count(), "gpu_name": gpu.name(), "gpu_memory_mib": gpu.memory_total_mib(),
+                **_nvml_fields(gpu)}
+
+
+def omp_threads() -> int | None:
+    """The thread count OMP_NUM_THREADS sets for torch, when it is set to one."""
+    text = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def summary_without_torch(device_index: int = 0) -> dict[str, Any]:
+    """machine_summary's fields as far as they can be known without importing torch (seconds), for `info`:
+    versions from the installed files, the GPU from NVML. torch_threads is OMP_NUM_THREADS's or None (torch's
+    own default, not read); cuda_available says whether torch would find a GPU: a CUDA build and an NVIDIA
+    driver that sees one."""
+    cuda_version = torch_cuda_build()
+    gpu = _safe(lambda: _nvml_gpu_fields(device_index))
+    summary: dict[str, Any] = {
+        **_cpu_fields(),
+        "torch_threads": omp_threads(),
+        "torch_version": installed_version("torch"),
+        "torchvision_version": installed_version("torchvision"),
+        "python_version": platform.python_version(),
+        "platform": _safe(platform.platform),
+        "cuda_available": gpu is not None and cuda_version is not None,
+        "cuda_version": cuda_version,
+        "gpu_count": 0,
+        **dict.fromkeys(GPU_FIELDS),
+    }
+    summary.update(gpu or {})
     return summary
 
 
