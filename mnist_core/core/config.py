@@ -10,6 +10,7 @@ run the same work are equal configs.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import isfinite
 
@@ -102,9 +103,11 @@ class BenchConfig:
         steps = max(1, self.samples_per_round // self.batch_size)
         return -(-steps // self.steps_per_replay) * self.steps_per_replay
 
-    def check_runnable(self) -> BenchConfig:
-        """This config, or ConfigError when this machine cannot run it (CUDA without a GPU)."""
-        from mnist_core.core.devices import cuda_available  # torch: only when a config is about to run
+    def check_runnable(self, cuda_available: Callable[[], bool] | None = None) -> BenchConfig:
+        """This config, or ConfigError when this machine cannot run it (CUDA without a GPU). `cuda_available`
+        answers whether torch can use a GPU; by default torch itself, so torch is imported."""
+        if cuda_available is None:
+            from mnist_core.core.devices import cuda_available  # torch: only when a config is about to run
 
         if self.device == "cuda" and not cuda_available():
             raise ConfigError(
