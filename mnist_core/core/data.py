@@ -273,6 +273,21 @@ def _location(spec: DatasetSpec, files: dict[str, Path], source: str, downloaded
                            requested=requested, reason=reason)
 
 
+def check_dataset(name: str | None = None, data_root: str | Path | None = None,
+                  download: bool = True) -> tuple[DatasetLocation, dict[str, int]]:
+    """What load_dataset would load and the size of each split, its files checked as it checks them but not
+    loaded (for `info`: torch is imported only by a download)."""
+    location, files = resolve(name, data_root, download)
+    if files is None:
+        from mnist_core.core.synthetic import TEST_SIZE, TRAIN_SIZE
+
+        return location, {"train": TRAIN_SIZE, "test": TEST_SIZE}
+    from mnist_core.core.idx_format import checked_pair_size  # numpy: only to check files (every pytest run imports this module)
+
+    return location, {split: checked_pair_size(files[f"{split}_images"], files[f"{split}_labels"])
+                      for split in ("train", "test")}
+
+
 def load_dataset(name: str | None = None, data_root: str | Path | None = None, download: bool = True) -> MnistData:
     """Resolve, read and validate both splits (or generate the synthetic set)."""
     location, files = resolve(name, data_root, download)

@@ -12,9 +12,12 @@ may change between releases (`synthetic_digest` pins the result in the tests).
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 TRAIN_SIZE, TEST_SIZE, SIDE, CLASSES = 60_000, 10_000, 28, 10
 CHUNK = 5_000
@@ -37,7 +40,7 @@ def _templates() -> np.ndarray:
     return np.kron(coarse, np.ones((4, 4), dtype=np.float32))
 
 
-def _split(first_index: int, count: int, templates: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def _split(first_index: int, count: int, templates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     index = np.arange(first_index, first_index + count, dtype=np.uint64)
     labels = (_splitmix64(index) % np.uint64(CLASSES)).astype(np.int64)
     images = np.empty((count, SIDE, SIDE), dtype=np.uint8)
@@ -46,15 +49,18 @@ def _split(first_index: int, count: int, templates: np.ndarray) -> tuple[torch.T
         keys = (index[start:start + CHUNK, None] << np.uint64(10)) + pixels
         noise = (_splitmix64(keys) >> np.uint64(56)).astype(np.float32).reshape(-1, SIDE, SIDE)
         images[start:start + CHUNK] = 0.7 * 255.0 * templates[labels[start:start + CHUNK]] + 0.3 * noise
-    return torch.from_numpy(images), torch.from_numpy(labels)
+    return images, labels
 
 
 def synthetic_splits() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(train images, train labels, test images, test labels), as the IDX reader returns them."""
+    import torch  # here, not at the top: `info` reads the sizes above and must not load torch
+
     templates = _templates()
     train_images, train_labels = _split(0, TRAIN_SIZE, templates)
     test_images, test_labels = _split(TEST_OFFSET, TEST_SIZE, templates)
-    return train_images, train_labels, test_images, test_labels
+    return (torch.from_numpy(train_images), torch.from_numpy(train_labels), torch.from_numpy(test_images),
+            torch.from_numpy(test_labels))
 
 
 def synthetic_digest() -> str:
