@@ -123,6 +123,16 @@ def _nvml_gpu_fields(device_index: int) -> dict[str, Any] | None:
                 **_nvml_fields(gpu)}
 
 
+def _cuda_hides_every_gpu() -> bool:
+    """CUDA reads CUDA_VISIBLE_DEVICES up to its first entry that names no GPU, so "", "-1" and the like hide
+    them all from torch, though NVML still sees them."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return False
+    first = visible.split(",")[0].strip()
+    return not (first.isdigit() or first.upper().startswith(("GPU-", "MIG-")))
+
+
 def omp_threads() -> int | None:
     """The thread count OMP_NUM_THREADS sets for torch, when it is set to one."""
     text = os.environ.get("OMP_NUM_THREADS", "").strip()
@@ -135,7 +145,7 @@ def summary_without_torch(device_index: int = 0) -> dict[str, Any]:
     own default, not read); cuda_available says whether torch would find a GPU: a CUDA build and an NVIDIA
     driver that sees one."""
     cuda_version = torch_cuda_build()
-    gpu = _safe(lambda: _nvml_gpu_fields(device_index))
+    gpu = None if _cuda_hides_every_gpu() else _safe(lambda: _nvml_gpu_fields(device_index))
     summary: dict[str, Any] = {
         **_cpu_fields(),
         "torch_threads": omp_threads(),
