@@ -2,11 +2,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from mnist_core.core.data import FILES
 from mnist_core.core.idx import write_idx_images, write_idx_labels
+from mnist_core.measure import hardware, nvml
 
 from cli_helpers import assert_one_line_error, run_cli
+from fake_nvml import FakeNvml
 from test_data import write_small_dataset
 
 
@@ -14,12 +17,58 @@ def run_info(capsys, *args):
     return run_cli(capsys, "info", "--no-download", *args)
 
 
-def test_info_shows_machine_and_dataset(capsys, fashion_dir, monkeypatch):
-    monkeypatch.setattr("torch.cuda.is_available", lambda: False)  # the no-GPU view, on any machine
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """The view of a machine without an NVIDIA driver, on any machine: info asks NVML, not torch."""
+    monkeypatch.setattr(nvml, "_pynvml", FakeNvml(init_fails=True))
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """One fake GPU, and a torch built for CUDA 12.4."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(nvml, "_pynvml", FakeNvml())
+    monkeypatch.setattr(hardware, "torch_cuda_build", lambda: "12.4")
+
+
+def test_info_shows_machine_and_dataset(capsys, fashion_dir, no_gpu, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     code, out, err = run_info(capsys, "--dataset", "fashion-mnist", "--data-root", str(fashion_dir))
     assert code == 0, err
     assert "no CUDA GPU" in out and "fashion-mnist" in out and "60,000" in out and "10,000" in out
-    assert "torch threads" in out
+    assert "torch threads: its default" in out and "not read" in out  # said as what it is, not a number read
+    assert torch.__version__ in out and f"CUDA build {torch.version.cuda or 'none'}" in out
+
+
+def test_info_shows_the_gpu_nvml_sees_and_accepts_cuda(capsys, fake_gpu, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    code, out, err = run_info(capsys, "--device", "cuda", "--dataset", "synthetic")
+    assert code == 0, err
+    assert "Fake GPU 0 x1, 81920 MiB, driver 550.54.15 (CUDA 12.4)" in out
+    assert "torch threads 3 (OMP_NUM_THREADS)" in out and "CUDA build 12.4" in out
+    assert "cuda-mlp-dataloader" in out
+
+
+def test_info_refuses_cuda_with_a_cpu_only_torch(capsys, fake_gpu, monkeypatch):
+    monkeypatch.setattr(hardware, "torch_cuda_build", lambda: None)
+    code, _, err = run_info(capsys, "--device", "cuda", "--dataset", "synthetic")
+    assert_one_line_error(code, err, "no CUDA GPU")
+
+
+@pytest.mark.parametrize("visible", ["", "-1", "none"])
+def test_info_sees_no_gpu_when_cuda_visible_devices_hides_them(capsys, fake_gpu, monkeypatch, visible):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    code, out, _ = run_info(capsys, "--dataset", "synthetic")
+    assert code == 0 and "no CUDA GPU" in out
+    code, _, err = run_info(capsys, "--device", "cuda", "--dataset", "synthetic")
+    assert_one_line_error(code, err, "no CUDA GPU")
+
+
+def test_info_validates_the_files_and_gives_their_sizes(capsys, tmp_path, mnist_t10k):
+    folder = write_small_dataset(tmp_path / "ds", mnist_t10k)
+    code, out, err = run_info(capsys, "--data-root", str(folder))
+    assert code == 0, err
+    assert "train 600, test 200 images of 28x28, files validated" in out
 
 
 @pytest.fixture
@@ -65,8 +114,7 @@ def test_count_mismatch(capsys, broken_root, mnist_t10k):
     (["--device", "cuda"], "no CUDA GPU"),
     (["--dataset", "cifar"], "invalid choice: 'cifar'"),
 ])
-def test_bad_settings(capsys, args, fragment, monkeypatch):
-    monkeypatch.setattr("mnist_core.core.devices.cuda_available", lambda: False)
+def test_bad_settings(capsys, args, fragment, no_gpu):
     code, _, err = run_info(capsys, *args)
     assert_one_line_error(code, err, fragment)
 

@@ -1,6 +1,7 @@
-"""What is imported costs every user seconds: the commands that read run files never load torch, and the
-benchmark plugin, loaded into every pytest run in the environment (a `pytest11` entry point), loads it only
-for a session of bench/. Each check runs in a fresh interpreter, since this one has torch loaded already.
+"""What is imported costs every user seconds: the commands that read run files, and `info` short of a download,
+never load torch, and the benchmark plugin, loaded into every pytest run in the environment (a `pytest11` entry
+point), loads it only for a session of bench/. Each check runs in a fresh interpreter, since this one has torch
+loaded already.
 """
 
 import json
@@ -13,6 +14,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from conftest import REPO_ROOT
+from test_data import write_small_dataset
 
 PAIR = REPO_ROOT / "docs" / "evidence" / "cpu-amd-epyc-2core" / "aa" / "quick-2"
 ENTRY_POINT_INSTALLED = any(entry.value == "bench.plugin" for entry in entry_points(group="pytest11"))
@@ -31,13 +33,17 @@ def modules_after(code: str, cwd) -> tuple[int, set[str]]:
     return result, set(modules)
 
 
-def test_the_reading_commands_never_import_torch(tmp_path):
+def test_the_reading_commands_never_import_torch(tmp_path, mnist_t10k):
     """Each command in turn, in one fresh interpreter, torch looked for after each (the first to load it is named)."""
     results = tmp_path / "results"
     results.mkdir()
     first, second = sorted(PAIR.glob("run-*.json"))
     shutil.copy(first, results)
+    dataset = write_small_dataset(tmp_path / "dataset", mnist_t10k)
     commands = [
+        ["info", "--no-download", "--data-root", dataset],
+        ["info", "--no-download", "--dataset", "synthetic"],
+        ["info", "--no-download"],  # whatever this machine has, or the synthetic set
         ["baseline", "save", "--results-dir", results],
         ["baseline", "show", "--results-dir", results],
         ["check", second, "--results-dir", results],
