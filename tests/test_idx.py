@@ -6,6 +6,10 @@ import torch
 from mnist_core.errors import DatasetError
 from mnist_core.core.idx import (read_idx_images, read_idx_labels, read_idx_pair, write_idx_images,
                             write_idx_labels)
+from mnist_core.core.idx_format import checked_image_count, checked_pair_size
+
+# The tensor reader and the check `info` runs without loading the images: each refuses the same damage.
+IMAGE_READERS = pytest.mark.parametrize("read_images", [read_idx_images, checked_image_count])
 
 
 def test_reads_real_mnist_digits(mnist_t10k):
@@ -25,33 +29,37 @@ def test_raw_and_gz_read_the_same(tmp_path, mnist_t10k):
     assert torch.equal(read_idx_labels(tmp_path / "lab"), labels[:50])
 
 
-def test_truncated_images(tmp_path, mnist_t10k):
+@IMAGE_READERS
+def test_truncated_images(read_images, tmp_path, mnist_t10k):
     path = tmp_path / "images"
     write_idx_images(path, mnist_t10k[0][:20])
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(DatasetError, match="truncated or padded.*re-download"):
-        read_idx_images(path)
+        read_images(path)
 
 
-def test_truncated_header(tmp_path):
+@IMAGE_READERS
+def test_truncated_header(read_images, tmp_path):
     path = tmp_path / "images"
     path.write_bytes(b"\x00\x00\x08")
     with pytest.raises(DatasetError, match="truncated IDX header"):
-        read_idx_images(path)
+        read_images(path)
 
 
-def test_damaged_gzip(tmp_path, mnist_t10k_dir):
+@IMAGE_READERS
+def test_damaged_gzip(read_images, tmp_path, mnist_t10k_dir):
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
     path.write_bytes((mnist_t10k_dir / "t10k-images-idx3-ubyte.gz").read_bytes()[:5000])
     with pytest.raises(DatasetError, match="cannot read"):
-        read_idx_images(path)
+        read_images(path)
 
 
-def test_wrong_magic(tmp_path, mnist_t10k):
+@IMAGE_READERS
+def test_wrong_magic(read_images, tmp_path, mnist_t10k):
     path = tmp_path / "labels-as-images"
     write_idx_labels(path, mnist_t10k[1][:20])
     with pytest.raises(DatasetError, match="wrong magic number 2049 \\(expected 2051\\)"):
-        read_idx_images(path)
+        read_images(path)
 
 
 def test_label_out_of_range(tmp_path, mnist_t10k):
@@ -63,18 +71,28 @@ def test_label_out_of_range(tmp_path, mnist_t10k):
         read_idx_labels(path)
 
 
-def test_image_label_count_mismatch(tmp_path, mnist_t10k):
+@pytest.mark.parametrize("read_pair", [read_idx_pair, checked_pair_size])
+def test_image_label_count_mismatch(tmp_path, mnist_t10k, read_pair):
     write_idx_images(tmp_path / "img", mnist_t10k[0][:30])
     write_idx_labels(tmp_path / "lab", mnist_t10k[1][:29])
     with pytest.raises(DatasetError, match="30 images but .* 29 labels"):
-        read_idx_pair(tmp_path / "img", tmp_path / "lab")
+        read_pair(tmp_path / "img", tmp_path / "lab")
 
 
-def test_wrong_image_size(tmp_path):
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_the_check_counts_what_the_reader_reads(tmp_path, mnist_t10k, suffix):
+    write_idx_images(tmp_path / f"img{suffix}", mnist_t10k[0][:30])
+    write_idx_labels(tmp_path / f"lab{suffix}", mnist_t10k[1][:30])
+    assert checked_image_count(tmp_path / f"img{suffix}") == len(read_idx_images(tmp_path / f"img{suffix}")) == 30
+    assert checked_pair_size(tmp_path / f"img{suffix}", tmp_path / f"lab{suffix}") == 30
+
+
+@IMAGE_READERS
+def test_wrong_image_size(read_images, tmp_path):
     payload = b"".join(v.to_bytes(4, "big") for v in (2051, 2, 32, 32)) + bytes(2 * 32 * 32)
     (tmp_path / "img.gz").write_bytes(gzip.compress(payload))
     with pytest.raises(DatasetError, match="32x32, expected 28x28"):
-        read_idx_images(tmp_path / "img.gz")
+        read_images(tmp_path / "img.gz")
 
 
 def test_shipped_digits_are_the_published_files(mnist_t10k_dir):
