@@ -130,6 +130,15 @@ def test_torch_uuid_picks_the_nvml_device(monkeypatch):
     gpu.close()
 
 
+def test_without_asking_torch_the_index_is_nvmls(monkeypatch):
+    def torch_asked(torch_index):
+        raise AssertionError("asked torch")
+
+    monkeypatch.setattr(nvml, "_torch_uuid", torch_asked)
+    with NvmlGpu(1, lib=FakeNvml(uuids=("GPU-a", "GPU-b")), ask_torch=False) as gpu:
+        assert gpu.name() == "Fake GPU 1" and gpu.device_count() == 2
+
+
 def test_unknown_uuid_falls_back_to_index(monkeypatch):
     monkeypatch.setattr(nvml, "_torch_uuid", lambda i: "deadbeef-0000-0000-0000-000000000000")
     gpu = NvmlGpu(0, lib=FakeNvml())

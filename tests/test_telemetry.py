@@ -205,6 +205,29 @@ def test_machine_summary_on_this_machine():
         assert "GPU: no CUDA GPU" in hardware.format_summary_lines(summary)
 
 
+def test_summary_without_torch_agrees_with_machine_summary(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with_torch, without = hardware.machine_summary(), hardware.summary_without_torch()
+    assert without.keys() == with_torch.keys()
+    read_alike = ("cpu_model", "cpu_cores", "cpu_cores_available", "torch_version", "torchvision_version",
+                  "python_version", "platform", "cuda_version")
+    assert {key: without[key] for key in read_alike} == {key: with_torch[key] for key in read_alike}
+    assert without["torch_threads"] is None  # torch's own default: not read
+
+
+def test_summary_without_torch_reads_the_gpu_from_nvml(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(nvml, "_pynvml", FakeNvml(uuids=("GPU-a", "GPU-b")))
+    monkeypatch.setattr(hardware, "torch_cuda_build", lambda: "12.4")
+    summary = hardware.summary_without_torch()
+    assert summary["cuda_available"] and summary["gpu_count"] == 2
+    assert (summary["gpu_name"], summary["gpu_memory_mib"], summary["gpu_driver"], summary["gpu_cuda_driver"]) == \
+        ("Fake GPU 0", 80 * 1024.0, "550.54.15", "12.4")
+    monkeypatch.setattr(nvml, "_pynvml", FakeNvml(init_fails=True))
+    summary = hardware.summary_without_torch()
+    assert not summary["cuda_available"] and summary["gpu_count"] == 0 and summary["gpu_name"] is None
+
+
 def test_format_summary_lines_with_a_gpu():
     summary = hardware.machine_summary()
     summary.update(
