@@ -6,7 +6,7 @@ import torch
 
 from conftest import DEBIAN_FASHION_DIR
 from mnist_core.core import data as data_module
-from mnist_core.core.data import FILES, load_dataset, resolve
+from mnist_core.core.data import FILES, check_dataset, load_dataset, resolve
 from mnist_core.errors import DatasetError
 from mnist_core.core.idx import write_idx_images, write_idx_labels
 
@@ -103,9 +103,17 @@ def test_default_dataset_with_nothing_installed_runs_the_synthetic_set(tmp_path,
     assert data.location.name == "synthetic" and data.location.path is None and data.location.substituted
     assert "no Fashion-MNIST installed" in data.location.reason and "synthetic" in data.location.reason
     assert data.sizes == {"train": 60_000, "test": 10_000}
+    assert check_dataset() == (data.location, data.sizes)
     assert data.train_images.shape == (60_000, 28, 28) and data.train_images.dtype == torch.uint8
     assert data.train_labels.dtype == torch.int64 and set(data.train_labels.unique().tolist()) == set(range(10))
     assert list(tmp_path.iterdir()) == []  # nothing written: no ./data, no download leftovers
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_check_dataset_finds_and_sizes_what_load_dataset_loads(tmp_path, mnist_t10k, gz):
+    folder = write_small_dataset(tmp_path / "ds", mnist_t10k, gz=gz)
+    data = load_dataset(data_root=folder)
+    assert check_dataset(data_root=folder) == (data.location, data.sizes) and data.sizes == {"train": 600, "test": 200}
 
 
 def test_mnist_named_explicitly_is_never_replaced(tmp_path, monkeypatch, mnist_t10k):
