@@ -282,7 +282,8 @@ def check_dataset(name: str | None = None, data_root: str | Path | None = None,
         from mnist_core.core.synthetic import TEST_SIZE, TRAIN_SIZE
 
         return location, {"train": TRAIN_SIZE, "test": TEST_SIZE}
-    from mnist_core.core.idx_format import checked_pair_size  # numpy: only to check files (every pytest run imports this module)
+    # Imported here: numpy is loaded only to check files, and every pytest run imports this module (the plugin).
+    from mnist_core.core.idx_format import checked_pair_size
 
     return location, {split: checked_pair_size(files[f"{split}_images"], files[f"{split}_labels"])
                       for split in ("train", "test")}

@@ -133,7 +133,7 @@ def _cuda_hides_every_gpu() -> bool:
     return not (first.isdigit() or first.upper().startswith(("GPU-", "MIG-")))
 
 
-def omp_threads() -> int | None:
+def _omp_threads() -> int | None:
     """The thread count OMP_NUM_THREADS sets for torch, when it is set to one."""
     text = os.environ.get("OMP_NUM_THREADS", "").strip()
     return int(text) if text.isdigit() and int(text) > 0 else None
@@ -142,13 +142,13 @@ def omp_threads() -> int | None:
 def summary_without_torch(device_index: int = 0) -> dict[str, Any]:
     """machine_summary's fields as far as they can be known without importing torch (seconds), for `info`:
     versions from the installed files, the GPU from NVML. torch_threads is OMP_NUM_THREADS's or None (torch's
-    own default, not read); cuda_available says whether torch would find a GPU: a CUDA build and an NVIDIA
-    driver that sees one."""
+    own default, not read); cuda_available says whether torch would find a GPU: a CUDA build (or one that
+    cannot be told) and an NVIDIA driver that sees a GPU CUDA_VISIBLE_DEVICES does not hide."""
     cuda_version = torch_cuda_build()
     gpu = None if _cuda_hides_every_gpu() else _safe(lambda: _nvml_gpu_fields(device_index))
     summary: dict[str, Any] = {
         **_cpu_fields(),
-        "torch_threads": omp_threads(),
+        "torch_threads": _omp_threads(),
         "torch_version": installed_version("torch"),
         "torchvision_version": installed_version("torchvision"),
         "python_version": platform.python_version(),
