@@ -31,7 +31,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     # torch is never imported here (it costs seconds): the machine is read from files and NVML, the dataset is
-    # checked, not loaded; only a download loads torchvision.
+    # checked, not loaded; only a download loads torch (through torchvision).
     machine = summary_without_torch()
     # Validate the run settings before touching the files, so a bad flag fails fast.
     config = BenchConfig(device=args.device, dataset=args.dataset or "mnist", batch_size=args.batch_size,
