@@ -139,9 +139,9 @@ def test_skips_and_failures_are_recorded_with_one_line_reasons():
     assert not outcomes.record(_item({"loader_spec": config}, "b"), _failure("out of memory\nmore detail"), failed)
     killed = _failure("DataLoader worker (pid 12) is killed by signal: Terminated. ")
     assert outcomes.record(_item({"loader_spec": config}, "c"), killed, failed)  # the session must stop
-    assert outcomes.skipped == [{"id": "train/a", "nodeid": "bench/x.py::t[a]", "kind": "train",
-                                 "config": {"device": "cuda"}, "reason": "no GPU here"}]
-    assert [(item["id"], item["when"], item["reason"]) for item in outcomes.failed] == [
+    assert [item.to_json() for item in outcomes.skipped] == [{"id": "train/a", "nodeid": "bench/x.py::t[a]", "kind": "train",
+                                                              "config": {"device": "cuda"}, "reason": "no GPU here"}]
+    assert [(item.id, item.when, item.reason) for item in outcomes.failed] == [
         ("loader/b", "call", "RuntimeError: out of memory"),
         ("loader/c", "call", "RuntimeError: DataLoader worker (pid 12) is killed by signal: Terminated.")]
 

@@ -200,7 +200,7 @@ def check_comparable(baseline: Run, current: Run, names: tuple[str, str], allow_
             f"{names[0]} is a {profiles[0]}-profile run and {names[1]} a {profiles[1]}-profile run: profiles differ "
             "in round sizes and counts, so their numbers are not comparable; compare runs of one profile "
             f"(pytest --benchmark-only --bench-profile={profiles[0]})")
-    differences = key_differences(hardware_key(baseline.data), hardware_key(current.data))
+    differences = key_differences(hardware_key(baseline), hardware_key(current))
     if differences and not allow_hardware_mismatch:
         raise BaselineError(f"{names[0]} and {names[1]} are from different hardware keys ({'; '.join(differences)}); "
                             "compare runs of one setup, or pass --allow-hardware-mismatch to compare anyway")
@@ -295,11 +295,10 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
 
 def _why_absent(run: Run, row: Row) -> str:
     """Why the run has no result for a configuration: its recorded failure or skip, or that it is partial."""
-    section = run.section
-    for outcome in ("failed", "skipped"):
-        for entry in section.get(outcome) or []:
-            if isinstance(entry, dict) and entry.get("id") == row.id:
-                return f"{outcome}: {entry.get('reason', '')}".strip()
+    for outcome, entries in (("failed", run.session.failed), ("skipped", run.session.skipped)):
+        for entry in entries:
+            if entry.id == row.id:
+                return f"{outcome}: {entry.reason or ''}".strip()
     unusable = next((item for item in run.unusable if item.id == row.id), None)
     if unusable is not None:
         return f"unusable: {unusable.reason}"

@@ -1,0 +1,51 @@
+"""The run model (mnist_core/runs/): its typed sections hold every key a session writes and read every format of the
+committed evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mnist_core.runs.runfile import load_run, read_run
+from mnist_core.runs.sections import SECTION, MachineInfo, SessionRecord
+from mnist_core.runs.status import RunStatus
+
+EVIDENCE = sorted((Path(__file__).resolve().parent.parent / "docs" / "evidence").rglob("run-*.json"))
+
+
+def test_the_evidence_holds_both_formats():
+    versions = {load_run(path)[SECTION]["format_version"] for path in EVIDENCE}
+    assert versions == {1, 2}
+
+
+@pytest.mark.parametrize("path", EVIDENCE, ids=lambda path: path.parent.name + "/" + path.name)
+def test_a_sessions_section_is_its_typed_record(path):
+    """Format 2 as written (less the drift record's spread_pct of older files, which Run.drift replaced): the
+    record gives back every key and value. Format 1: what it lacks reads as its default."""
+    section = load_run(path)[SECTION]
+    record = SessionRecord.from_json(section)
+    if section["format_version"] == 2:
+        for device in section["drift"].values():
+            device.pop("spread_pct", None)
+        assert record.to_json() == section
+    else:
+        assert record.drift == {} and record.wall_s is None and record.budget_s is None
+        assert record.status is RunStatus.of(section["complete"], section["interrupted"])
+    assert record.dataset.name == section["dataset"]["name"]
+
+
+def test_a_run_reads_its_sections_as_attributes():
+    run = read_run(EVIDENCE[-1])
+    assert run.machine == MachineInfo.from_json(run.data["machine_info"])
+    assert run.machine.cpu_model == run.data["machine_info"]["cpu_model"]
+    assert run.session.skipped and all(item.id.split("/")[0] == item.kind for item in run.session.skipped)
+    assert run.status is run.session.status and run.profile == run.session.profile
+
+
+def test_a_section_without_complete_predates_it_and_was_complete():
+    assert SessionRecord.from_json({"format_version": 1}).status is RunStatus.COMPLETE
+    assert SessionRecord.from_json({"format_version": 2, "complete": False, "interrupted": True}).status \
+        is RunStatus.INTERRUPTED
+
