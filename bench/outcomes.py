@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from mnist_core.runs.row_ids import row_id
 from mnist_core.runs.sections import Outcome
 
 from bench import BENCH_DIR
@@ -48,7 +49,7 @@ class Outcomes:
         params = callspec.params if callspec else {}
         fixture = next((name for name in PARAM_KINDS if name in params), None)
         config = params.get(fixture)
-        entry = Outcome(id=f"{PARAM_KINDS.get(fixture, item.originalname)}/{callspec.id if callspec else item.name}",
+        entry = Outcome(id=row_id(PARAM_KINDS.get(fixture, item.originalname), callspec.id if callspec else item.name),
                         nodeid=item.nodeid, kind=PARAM_KINDS.get(fixture),
                         config=config.asdict() if hasattr(config, "asdict") else config)
         if report.skipped and report.when in ("setup", "call"):

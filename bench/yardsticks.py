@@ -9,6 +9,7 @@ import time
 from mnist_core.core.config import BenchConfig, tutorial
 from mnist_core.measure.rounds import Pairing, Timed
 from mnist_core.measure.workload import Workload, build_workload
+from mnist_core.runs.row_ids import row_id
 from mnist_core.runs.sections import YardstickRecord
 
 from bench.settings import BenchSettings
@@ -22,7 +23,7 @@ class Yardstick:
     def __init__(self, workload: Workload, gpu):
         self.workload = workload
         self.gpu = gpu
-        self.name = f"train/{workload.config.label()}"
+        self.name = row_id("train", workload.config.label())
         self.series: list[tuple[float, float]] = []  # (seconds into the session, samples/s) of every round
 
     def round(self, session_start: float) -> Timed:

@@ -1,5 +1,5 @@
 """The run model (mnist_core/runs/): its typed sections hold every key a session writes and read every format of the
-committed evidence."""
+committed evidence; row ids are written and split in one place."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_core.runs.row_ids import parameter_of, row_id, split_row_id
 from mnist_core.runs.runfile import load_run, read_run
 from mnist_core.runs.sections import SECTION, MachineInfo, SessionRecord
 from mnist_core.runs.status import RunStatus
@@ -40,7 +41,7 @@ def test_a_run_reads_its_sections_as_attributes():
     run = read_run(EVIDENCE[-1])
     assert run.machine == MachineInfo.from_json(run.data["machine_info"])
     assert run.machine.cpu_model == run.data["machine_info"]["cpu_model"]
-    assert run.session.skipped and all(item.id.split("/")[0] == item.kind for item in run.session.skipped)
+    assert run.session.skipped and all(split_row_id(item.id)[0] == item.kind for item in run.session.skipped)
     assert run.status is run.session.status and run.profile == run.session.profile
 
 
@@ -48,4 +49,12 @@ def test_a_section_without_complete_predates_it_and_was_complete():
     assert SessionRecord.from_json({"format_version": 1}).status is RunStatus.COMPLETE
     assert SessionRecord.from_json({"format_version": 2, "complete": False, "interrupted": True}).status \
         is RunStatus.INTERRUPTED
+
+
+def test_row_ids_are_written_and_split_in_one_place():
+    assert row_id("train", "cpu-mlp-dataloader-bs128-w2") == "train/cpu-mlp-dataloader-bs128-w2"
+    assert split_row_id("train/cpu-mlp-dataloader-bs128-w2") == ("train", "cpu-mlp-dataloader-bs128-w2")
+    assert split_row_id("bare loop") == ("bare loop", "")
+    assert parameter_of("test_train[cpu-mlp-resident-bs128]") == "cpu-mlp-resident-bs128"
+    assert parameter_of("test_train") is None
 

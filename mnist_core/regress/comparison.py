@@ -38,6 +38,7 @@ from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.regress.matching import (compared, group_of, machine_states, matched, state_allowance,
                                          state_factors)
+from mnist_core.runs.row_ids import split_row_id
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow
 from mnist_core.runs.runfile import FORMAT_VERSION, Run
 from mnist_core.runs.status import RunStatus
@@ -278,7 +279,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                                   verdict.label, verdict, how))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
              for key, new in after.items() if key not in before]
-    rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
+    rows += [RowComparison(item.id, split_row_id(item.id)[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
              for name, run in zip(names, (baseline, current)) for item in run.unusable]
     not_compared = {}
     for run in (baseline, current):

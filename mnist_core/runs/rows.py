@@ -22,6 +22,7 @@ from mnist_core.errors import ConfigError
 from mnist_core.measure.effect import Verdict, compare
 from mnist_core.measure.measurement import METRICS, Measurement
 from mnist_core.measure.telemetry import TELEMETRY_KEYS, Telemetry
+from mnist_core.runs.row_ids import parameter_of, row_id
 
 THROUGHPUT_KINDS = ("train", "loader", "overhead")
 OVERHEAD_LIMIT_PCT = 3.0  # the suite may cost at most this much of the bare loop's samples/s
@@ -122,12 +123,6 @@ def telemetry_from(info: dict) -> Telemetry:
     return Telemetry.from_readings(info)
 
 
-def _param_id(name: str | None) -> str | None:
-    if name and name.endswith("]") and "[" in name:
-        return name[name.index("[") + 1:-1]
-    return None
-
-
 @dataclass(frozen=True)
 class Row:
     """What every row has: its kind and where it came from in the run file."""
@@ -145,8 +140,8 @@ class Row:
 
     @property
     def id(self) -> str:
-        """kind/parameter, as the run file's skipped and failed lists name benchmarks."""
-        return f"{self.kind}/{_param_id(self.name) or self.label}"
+        """kind/parameter (runs/row_ids.py), as the run file's skipped and failed lists name benchmarks."""
+        return row_id(self.kind, parameter_of(self.name) or self.label)
 
     @property
     def key(self) -> tuple:
@@ -238,7 +233,7 @@ class ThroughputRow(ConfigRow):
         config = config_from(info)
         info = _with_bare_loop(info)
         return cls(name=name, row_kind=info["kind"], config=config,
-                   measurement=measurement_from(info, f"{info['kind']}/{_param_id(name) or config.label()}"),
+                   measurement=measurement_from(info, row_id(info["kind"], parameter_of(name) or config.label())),
                    first_batch_s=_finite(info.get("first_batch_s"), "first_batch_s", minimum=0),
                    epoch_start_s=_finite(info.get("epoch_start_s"), "epoch_start_s", minimum=0),
                    dataset_on_device_mib=_finite(info.get("dataset_on_device_mib"), "dataset_on_device_mib", minimum=0),
@@ -405,7 +400,6 @@ def row_from_info(info: dict, name: str) -> Row:
     return row_type.from_info(info, name)
 
 
-def row_id(name: str | None, info: dict) -> str:
+def unusable_row_id(name: str | None, info: dict) -> str:
     """A row's id from its extra_info even when the row itself is unusable."""
-    kind = info.get("kind") or "unknown"
-    return f"{kind}/{_param_id(name) or label_for(info)}"
+    return row_id(info.get("kind") or "unknown", parameter_of(name) or label_for(info))

@@ -23,8 +23,9 @@ from mnist_core.measure.measurement import drift_pct
 
 from mnist_core.errors import RunFileError
 from mnist_core.runs.files import claim_new, is_locked, write_json_atomic  # noqa: F401  (write_json_atomic: API)
+from mnist_core.runs.row_ids import split_row_id
 from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, RowProblem, Unusable,
-                                  check_round_times, row_from_info, row_id)
+                                  check_round_times, row_from_info, unusable_row_id)
 from mnist_core.runs.sections import MACHINE_SECTION, SECTION, MachineInfo, SessionRecord
 from mnist_core.runs.status import RunStatus
 
@@ -274,7 +275,7 @@ class Run:
         names: dict[str, str] = {}
         for row in self.rows:
             measurement = getattr(row, "measurement", None)
-            if measurement is not None and measurement.paired and (measurement.yardstick or "").startswith("train/"):
+            if measurement is not None and measurement.paired and split_row_id(measurement.yardstick or "")[0] == "train":
                 device = row.config.device
                 medians.setdefault(device, []).append(measurement.yardstick_median)
                 names[device] = measurement.yardstick
@@ -310,7 +311,7 @@ def typed_run(path: Path, data: dict) -> Run:
             check_round_times(bench.get("stats"))
             row = row_from_info(info, name)
         except RowProblem as problem:
-            unusable.append(Unusable(name, row_id(name, info), str(problem)))
+            unusable.append(Unusable(name, unusable_row_id(name, info), str(problem)))
             continue
         if row.key in seen:
             raise RunFileError(f"{path}: two benchmarks measured {row.id} ({seen[row.key]} and {name}); a run file "
