@@ -1,5 +1,5 @@
 """The run model (mnist_core/runs/): its typed sections hold every key a session writes and read every format of the
-committed evidence; row ids are written and split in one place."""
+committed evidence; row ids are written and split in one place; derived values are written, never used when read."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from mnist_core.runs.row_ids import parameter_of, row_id, split_row_id
+from mnist_core.runs.rows import DERIVED_KEYS, row_from_info
 from mnist_core.runs.runfile import load_run, read_run
 from mnist_core.runs.sections import SECTION, MachineInfo, SessionRecord
 from mnist_core.runs.status import RunStatus
+
+from test_cli_bad_run_files import good_run
 
 EVIDENCE = sorted((Path(__file__).resolve().parent.parent / "docs" / "evidence").rglob("run-*.json"))
 
@@ -58,3 +61,25 @@ def test_row_ids_are_written_and_split_in_one_place():
     assert parameter_of("test_train[cpu-mlp-resident-bs128]") == "cpu-mlp-resident-bs128"
     assert parameter_of("test_train") is None
 
+
+def _edited(value):
+    """Another value of the same JSON type (a number stays positive and within any physical bound)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value * 3 + 1
+    if isinstance(value, str):
+        return value + " (edited)"
+    if isinstance(value, list):
+        return [*value, "edited"]
+    return "edited"
+
+
+@pytest.mark.parametrize("bench", good_run()["benchmarks"], ids=lambda bench: bench["name"])
+def test_derived_values_are_written_and_never_read_back(bench):
+    info, name = bench["extra_info"], bench["name"]
+    row = row_from_info(info, name)
+    derived, written = DERIVED_KEYS[row.kind], json.loads(json.dumps(row.to_info()))
+    assert set(derived) <= set(written)
+    edited = {**written, **{key: _edited(written[key]) for key in derived if written[key] is not None}}
+    assert row_from_info(edited, name) == row_from_info(written, name) == row

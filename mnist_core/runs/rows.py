@@ -8,6 +8,11 @@ run-file check and how `compare` matches rows across runs (`key`). Nothing keeps
 non-finite, zero or negative round throughputs, throughputs beyond what any machine can do (PHYSICAL_MAX),
 a stored median that is not its rounds' median, empty rounds, and configuration values outside what the
 suite can run. Such a row is unusable: listed, never reported as a result nor given a verdict.
+
+Values a row derives (DERIVED_KEYS, and the measurement's own: measure/measurement.py) are written for readers
+of the JSON (pytest-benchmark, jq, notebooks) and never used when read back: `from_info` recomputes them from
+what they derive from, so a copy edited by hand cannot disagree with its rounds. Two are read only to be checked:
+the stored median against its rounds, and an accuracy row's samples_per_s against PHYSICAL_MAX.
 """
 
 from __future__ import annotations
@@ -369,6 +374,14 @@ class AccuracyRow(ConfigRow):
         return row
 
 
+_THROUGHPUT_DERIVED = ("reference", "collapsed", "us_per_step", "launch_floor_us")
+# Per kind, the keys to_info writes and from_info never uses (see the module's docstring).
+DERIVED_KEYS: dict[str, tuple[str, ...]] = {
+    "train": _THROUGHPUT_DERIVED, "loader": _THROUGHPUT_DERIVED,
+    "overhead": (*_THROUGHPUT_DERIVED, "overhead_pct", "overhead_limit_pct", "overhead_verdict", "bare_samples_per_s"),
+    "transfer": ("us_per_copy", "pcie_fraction"),
+    "accuracy": ("reference", "tutorial_setting", "samples_per_s", "rounds"),
+}
 ROW_TYPES: dict[str, type[Row]] = {kind: row_type for row_type in (ThroughputRow, TransferRow, AccuracyRow)
                                    for kind in row_type.KINDS}
 SINCE_FORMAT_2 = ("steps_per_replay",)  # key fields a format-1 row lacks: their default holds for it
