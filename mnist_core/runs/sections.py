@@ -1,11 +1,11 @@
 """A run file's two header sections, typed: `mnist_bench` (how the session ran and ended) and pytest-benchmark's
 `machine_info` (the machine). Built once, when a run is read (runs/runfile.typed_run), and read as attributes.
 
-The session writes its section through SessionRecord.to_json, so the keys are named here only. Reading is
-tolerant in the same way the shape check (runfile.load_run) is: values are kept as the file holds them, and a
-key an older format lacks reads as its default (format 1: no drift, wall_s, budget_s or devices_note; files
-that predate `complete` were complete). machine_info is written by pytest-benchmark and the suite's
-machine_summary (measure/hardware.py); only the keys the commands read are typed.
+The session writes its section through SessionRecord.to_json, so its keys are named here (and, for the types
+the commands rely on, in runfile.load_run's shape check). Reading is no stricter than that check: values are
+kept as the file holds them, and a key an older format lacks reads as its default (format 1: no drift, wall_s,
+budget_s or devices_note; files that predate `complete` were complete). machine_info is written by
+pytest-benchmark and the suite's machine_summary (measure/hardware.py); only the keys the commands read are typed.
 """
 
 from __future__ import annotations
