@@ -4,8 +4,12 @@ the session ended (complete, interrupted) and the exit status that says so."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
+
+from mnist_core.runs.row_ids import row_id
+from mnist_core.runs.sections import Outcome
 
 from bench import BENCH_DIR
 from bench.matrix import PARAM_KINDS
@@ -35,8 +39,8 @@ class Outcomes:
     run file's `skipped` and `failed`)."""
 
     def __init__(self):
-        self.skipped: list[dict] = []
-        self.failed: list[dict] = []
+        self.skipped: list[Outcome] = []
+        self.failed: list[Outcome] = []
 
     def record(self, item, call, report) -> bool:
         """Record one test phase's report; True when it failed because a DataLoader worker was killed by
@@ -45,16 +49,13 @@ class Outcomes:
         params = callspec.params if callspec else {}
         fixture = next((name for name in PARAM_KINDS if name in params), None)
         config = params.get(fixture)
-        entry = {
-            "id": f"{PARAM_KINDS.get(fixture, item.originalname)}/{callspec.id if callspec else item.name}",
-            "nodeid": item.nodeid,
-            "kind": PARAM_KINDS.get(fixture),
-            "config": config.asdict() if hasattr(config, "asdict") else config,
-        }
+        entry = Outcome(id=row_id(PARAM_KINDS.get(fixture, item.originalname), callspec.id if callspec else item.name),
+                        nodeid=item.nodeid, kind=PARAM_KINDS.get(fixture),
+                        config=config.asdict() if hasattr(config, "asdict") else config)
         if report.skipped and report.when in ("setup", "call"):
-            self.skipped.append({**entry, "reason": _skip_reason(report)})
+            self.skipped.append(replace(entry, reason=_skip_reason(report)))
         elif report.failed and call.excinfo is not None:
-            self.failed.append({**entry, "when": report.when, "reason": one_line_reason(call.excinfo)})
+            self.failed.append(replace(entry, when=report.when, reason=one_line_reason(call.excinfo)))
             return bool(WORKER_SIGNALLED.search(str(call.excinfo.value)))
         return False
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from mnist_core.errors import MnistBenchError
 from mnist_core.runs.files import held_lock, json_copy, write_json_atomic
-from mnist_core.runs.runfile import FORMAT_VERSION, SECTION, Run, check_run_data, claim_run_path, typed_run, writer_lock
+from mnist_core.runs.runfile import FORMAT_VERSION, Run, check_run_data, claim_run_path, typed_run, writer_lock
+from mnist_core.runs.sections import Dataset, SessionRecord
 
 from bench.outcomes import Outcomes
 from bench.settings import BenchSettings
@@ -33,26 +34,16 @@ def mnist_bench_section(settings: BenchSettings, *, started_at: datetime, wall_s
                         yardsticks: Yardsticks, outcomes: Outcomes, complete: bool, interrupted: bool) -> dict:
     """The run file's `mnist_bench` section: how the session ran and ended, beside pytest-benchmark's rows."""
     data = settings.data
-    return {
-        "format_version": FORMAT_VERSION,
-        "profile": settings.profile.name,
-        "devices": list(settings.devices),
-        "devices_note": settings.devices_note,
-        "dataset": {**data.location.asdict(), "train_size": data.sizes["train"], "test_size": data.sizes["test"]},
-        "accuracy_target": settings.accuracy_target,
-        "started_at": started_at.isoformat(),
-        "wall_s": round(wall_s, 1),
-        "budget_s": settings.profile.budget_s,
-        "cuda_init_s": cuda_init_s,  # CUDA context creation, once per session; null without a GPU
-        "drift": yardsticks.record(),
-        "complete": complete,
-        "interrupted": interrupted,
-        "skipped": outcomes.skipped,
-        "failed": outcomes.failed,
-        "command": " ".join(sys.argv),
-        # DataLoader workers (or any child process) still alive besides the yardsticks' own.
-        "child_processes_alive": max(0, len(multiprocessing.active_children()) - yardsticks.worker_processes()),
-    }
+    return SessionRecord(
+        format_version=FORMAT_VERSION, profile=settings.profile.name, devices=tuple(settings.devices),
+        devices_note=settings.devices_note,
+        dataset=Dataset(**data.location.asdict(), train_size=data.sizes["train"], test_size=data.sizes["test"]),
+        accuracy_target=settings.accuracy_target, started_at=started_at.isoformat(), wall_s=round(wall_s, 1),
+        budget_s=settings.profile.budget_s, cuda_init_s=cuda_init_s, drift=yardsticks.record(), complete=complete,
+        interrupted=interrupted, skipped=tuple(outcomes.skipped), failed=tuple(outcomes.failed),
+        command=" ".join(sys.argv),
+        child_processes_alive=max(0, len(multiprocessing.active_children()) - yardsticks.worker_processes()),
+    ).to_json()
 
 
 def write_run_report(run: Run, out_dir: Path) -> None:

@@ -23,7 +23,7 @@ from mnist_core.measure.hardware import machine_summary
 from mnist_core.measure.launches import replayed_kernel_us
 from mnist_core.measure.machine_state import StateProbe
 from mnist_core.measure.rounds import Pairing
-from mnist_core.runs.runfile import SECTION
+from mnist_core.runs.sections import SECTION, MachineInfo, Outcome
 
 from bench import matrix, outcomes
 from bench.budget import TimeBudget
@@ -70,8 +70,8 @@ class BenchSession:
         benchmarks = getattr(self.config, "_benchmarksession", None)  # pytest-benchmark's, configured by now
         if benchmarks is not None and list(benchmarks.columns) == PYTEST_BENCHMARK_COLUMNS:
             benchmarks.columns = COLUMNS  # narrowed to what these rows are about; --benchmark-columns wins
-        machine = machine_summary()
-        self.writer.claim(self.settings.results_dir, machine.get("gpu_name") or machine["cpu_model"], self.started_at)
+        machine = MachineInfo.from_json(machine_summary())
+        self.writer.claim(self.settings.results_dir, machine.gpu_name or machine.cpu_model, self.started_at)
         if "cuda" in self.settings.devices:
             # Before anything else touches CUDA: context creation is paid once, not by the first benchmark.
             self.cuda_init_s = cuda_context_seconds()
@@ -192,11 +192,11 @@ class BenchSession:
         return self.writer.report_error
 
     @property
-    def skipped(self) -> list[dict]:
+    def skipped(self) -> list[Outcome]:
         return self.outcomes.skipped
 
     @property
-    def failed(self) -> list[dict]:
+    def failed(self) -> list[Outcome]:
         return self.outcomes.failed
 
     def saved_run(self):

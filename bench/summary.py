@@ -11,14 +11,15 @@ from collections import Counter
 
 from rich.console import Console
 
+from mnist_core.runs.sections import Outcome
 from mnist_core.runs.status import RunStatus
 
 
-def outcome_lines(skipped: list[dict], failed: list[dict]) -> list[str]:
+def outcome_lines(skipped: list[Outcome], failed: list[Outcome]) -> list[str]:
     """Skips as counts by reason (the ids are in the run file and the report), then each failure."""
-    counts = Counter(str(item.get("reason")) for item in skipped)
+    counts = Counter(str(item.reason) for item in skipped)
     lines = [f"skipped {count}: {reason}" for reason, count in counts.most_common()]
-    lines += [f"FAILED {item['id']}: {item['reason']}" for item in failed]
+    lines += [f"FAILED {item.id}: {item.reason}" for item in failed]
     return lines
 
 

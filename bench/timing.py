@@ -17,6 +17,7 @@ from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.rounds import Pairing, RoundPolicy, Timed, run_rounds
 from mnist_core.measure.telemetry import MIN_TELEMETRY_WINDOW_S, NvmlSampler, Telemetry, torch_memory_mib
 from mnist_core.measure.workload import Workload
+from mnist_core.runs.row_ids import row_id
 from mnist_core.runs.rows import ThroughputRow
 from mnist_core.units import BYTES_PER_MIB
 
@@ -98,7 +99,7 @@ def measure_throughput(benchmark, kind: str, config: BenchConfig, session, gpu, 
     check, with a bare loop of the same work); stores the row in extra_info and returns it."""
     benchmark.group = group or kind
     gpu = sampled_gpu(config, gpu)
-    subject = f"{group or kind}/{config.label()}"
+    subject = row_id(group or kind, config.label())
     with release_on_failure(config.device), session.workload_for(kind, config) as workload:
         if benchmark.disabled:  # --benchmark-disable: run the work once, as a test
             workload.run_round()

@@ -9,6 +9,8 @@ import time
 from mnist_core.core.config import BenchConfig, tutorial
 from mnist_core.measure.rounds import Pairing, Timed
 from mnist_core.measure.workload import Workload, build_workload
+from mnist_core.runs.row_ids import row_id
+from mnist_core.runs.sections import YardstickRecord
 
 from bench.settings import BenchSettings
 from bench.timing import timed
@@ -21,7 +23,7 @@ class Yardstick:
     def __init__(self, workload: Workload, gpu):
         self.workload = workload
         self.gpu = gpu
-        self.name = f"train/{workload.config.label()}"
+        self.name = row_id("train", workload.config.label())
         self.series: list[tuple[float, float]] = []  # (seconds into the session, samples/s) of every round
 
     def round(self, session_start: float) -> Timed:
@@ -89,16 +91,15 @@ class Yardsticks:
             return None
         return Pairing.of(yardstick.name, lambda: yardstick.round(self.session_start))
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, YardstickRecord]:
         """Per device, every round of its yardstick in session time, or why it could not be built: the run
         file's `drift` record. How far the machine drifted is one number, Run.drift (runs/runfile.py), computed
         from the rows' paired yardstick rounds by every reader, so it is not stored here a second way."""
-        out = {}
-        for device, yardstick in self._built.items():
-            out[device] = {"yardstick": yardstick.name, "rounds": len(yardstick.series),
-                           "series": [[round(t, 3), rate] for t, rate in yardstick.series]}
+        out = {device: YardstickRecord(yardstick.name, len(yardstick.series),
+                                       tuple((round(t, 3), rate) for t, rate in yardstick.series))
+               for device, yardstick in self._built.items()}
         for device, error in self._errors.items():
-            out[device] = {"yardstick": None, "rounds": 0, "series": [], "error": error}
+            out[device] = YardstickRecord(None, 0, (), error)
         return out
 
     def worker_processes(self) -> int:

@@ -198,7 +198,7 @@ def test_corrupt_stored_baseline_names_the_baseline(tmp_path, capsys):
     data = json.loads(stored.read_text())
     data["machine_info"] = None
     stored.write_text(json.dumps(data))
-    assert stored == baseline_path(tmp_path, hardware_key(good_run()))
+    assert stored == baseline_path(tmp_path, hardware_key(typed_run(Path("good.json"), good_run())))
     code, _, err = run_cli(capsys, "check", current, "--results-dir", tmp_path)
     assert_one_line_error(code, err, f"baseline {stored}", "'machine_info' is null", "--force")
 

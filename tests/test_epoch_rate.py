@@ -21,6 +21,7 @@ from mnist_core.measure.measurement import Measurement
 from mnist_core.measure.workload import (EPOCH_STARTS, REFILL_POLL_S, REFILL_TIMEOUT_S, Workload, build_workload,
                                          epoch_start_seconds)
 from mnist_core.runs.rows import ThroughputRow
+from mnist_core.runs.sections import Dataset, SessionRecord
 
 from bench.timing import timed
 
@@ -206,7 +207,7 @@ def test_the_answer_says_what_its_s_per_epoch_is():
     from mnist_core.report.answer import _per_epoch
     from mnist_core.report.formatting import duration
 
-    run = SimpleNamespace(section={"dataset": {"train_size": 60_000}})  # 50,000 after the validation split
+    run = SimpleNamespace(session=SessionRecord(2, dataset=Dataset(train_size=60_000)))  # 50,000 after validation
     config = tutorial("cpu", "fashion-mnist")
     for start_s, what in ((0.31, "start-up + batches at this rate"), (0.0, "batches at this rate"),
                           (None, "batches at this rate")):

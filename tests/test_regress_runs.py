@@ -161,7 +161,7 @@ def test_baseline_from_other_hardware(capsys, tmp_path, run_a, run_b):
 def _slug_of(run_path: Path) -> str:
     from mnist_core.regress.hardware_key import hardware_key, key_slug
 
-    return f"{key_slug(hardware_key(load_run(run_path)))}.json"
+    return f"{key_slug(hardware_key(read_run(run_path)))}.json"
 
 
 def test_runs_with_no_common_benchmark(capsys, tmp_path, run_a, run_b):

@@ -385,18 +385,18 @@ def test_overhead_rows_are_compared_on_the_suite_against_its_bare_loop():
 # hardware keys and profiles --------------------------------------------------------------------------------------
 
 def test_hardware_key_fields():
-    run = make_data(config_row(), machine={"gpu_name": "NVIDIA H100 80GB HBM3", "gpu_driver": "570.133.20"})
+    run = make_run(config_row(), machine={"gpu_name": "NVIDIA H100 80GB HBM3", "gpu_driver": "570.133.20"})
     key = hardware_key(run)
     assert key == {"gpu": "NVIDIA H100 80GB HBM3", "driver_major": "570", "cuda": "12.8", "torch": "2.11",
                    "cpu": "AMD EPYC 9654", "cores": "16", "dataset": "mnist", "profile": "default"}
     assert key_slug(key) == "nvidia-h100-80gb-hbm3-drv570-cuda12-8-torch2-11-amd-epyc-9654-16c-mnist-default"
-    assert key_slug(hardware_key(make_data(config_row()))).startswith("cpu-only-cuda12-8-torch2-11-")
+    assert key_slug(hardware_key(make_run(config_row()))).startswith("cpu-only-cuda12-8-torch2-11-")
 
 
 def test_patch_versions_share_a_key_minor_versions_do_not_and_a_profile_is_not_hardware():
-    base = hardware_key(make_data(config_row()))
-    assert hardware_key(make_data(config_row(), machine={"torch_version": "2.11.1"})) == base
-    other = hardware_key(make_data(config_row(), machine={"torch_version": "2.12.0"}, profile="quick"))
+    base = hardware_key(make_run(config_row()))
+    assert hardware_key(make_run(config_row(), machine={"torch_version": "2.11.1"})) == base
+    other = hardware_key(make_run(config_row(), machine={"torch_version": "2.12.0"}, profile="quick"))
     assert key_differences(base, other) == ["torch 2.11 vs 2.12"]
 
 
@@ -522,7 +522,7 @@ def test_baseline_save_refuses_to_replace_without_force(tmp_path, capsys):
     run_path = write_json_atomic(tmp_path / "run-1.json", make_data(config_row()))
     code, out, err = run_cli(capsys, "baseline", "save", str(run_path), "--results-dir", str(tmp_path))
     assert code == 0, err
-    saved = baseline_path(tmp_path, hardware_key(make_data(config_row())))
+    saved = baseline_path(tmp_path, hardware_key(make_run(config_row())))
     assert saved.is_file() and str(saved.name) in out.replace("\n", "")
     stored = json.loads(saved.read_text())
     assert stored[BASELINE_SECTION]["source"] == str(run_path) and stored["benchmarks"]

@@ -65,9 +65,9 @@ def test_a_cpu_only_report_shows_only_what_was_measured(written):
 
 def test_skips_are_counted_by_reason_with_their_ids_folded_away(written, run):
     markdown = section_text(written.markdown.read_text(), "Environment and what was not measured")
-    skipped = run.section["skipped"]
+    skipped = run.session.skipped
     assert skipped  # resident-graph needs CUDA
-    for reason in {item["reason"] for item in skipped}:
+    for reason in {item.reason for item in skipped}:
         assert reason in markdown
     assert "<details>" not in markdown.split("Not measured", 1)[1].split("\n\n", 2)[0]  # counts shown, not folded
 

@@ -10,14 +10,15 @@ from mnist_core.commands.info import _dataset_rows, _machine_rows
 from mnist_core.core.data import DatasetLocation, MnistData
 from mnist_core.report.answer import answer_lines
 from mnist_core.runs.runfile import typed_run
+from mnist_core.runs.sections import Outcome
 
 from report_data import GPU_NAME, gpu_run
 
 
 def test_outcome_lines_count_skips_by_reason_and_list_failures():
-    skipped = [{"id": "train/a", "reason": "no GPU"}, {"id": "train/b", "reason": "no GPU"},
-               {"id": "train/c", "reason": "needs CUDA graphs"}]
-    failed = [{"id": "train/d", "reason": "OutOfMemoryError: CUDA out of memory"}]
+    skipped = [Outcome("train/a", reason="no GPU"), Outcome("train/b", reason="no GPU"),
+               Outcome("train/c", reason="needs CUDA graphs")]
+    failed = [Outcome("train/d", reason="OutOfMemoryError: CUDA out of memory")]
     assert outcome_lines(skipped, failed) == ["skipped 2: no GPU", "skipped 1: needs CUDA graphs",
                                               "FAILED train/d: OutOfMemoryError: CUDA out of memory"]
 

@@ -25,6 +25,7 @@ from mnist_core.ab.analysis import Block
 from mnist_core.ab.schedule import neighbour_pairs, row_order, visit_order
 from mnist_core.ab.sides import BASELINE, CURRENT, SIDES
 from mnist_core.errors import ConfigError
+from mnist_core.runs.row_ids import split_row_id
 
 MIN_BLOCK_ROUNDS = 2
 START_UP_FACTOR = 10.0  # a block's rounds last at least this many times its start-up: it is at most a tenth untimed
@@ -112,7 +113,7 @@ def selected(rows: Sequence[str], keyword: str | None) -> list[str]:
             from None
 
     def names(row: str) -> list[str]:
-        kind, label = row.split("/", 1)
+        kind, label = split_row_id(row)
         return [f"test_{kind}[{label}]", f"bench_{kind}.py", row]
 
     return [row for row in rows

@@ -31,14 +31,11 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_core.runs.row_ids import row_id
+
 PROTOCOL_VERSION = 1
 PLUGINS_ENV = "MNIST_BENCH_WORKER_PLUGINS"
 KINDS = ("train", "loader")  # the throughput rows; accuracy, overhead and copies are not block-timed
-
-
-def row_id(kind: str, label: str) -> str:
-    """The id a row has in run files and reports: `train/cpu-mlp-dataloader-bs128-w2`."""
-    return f"{kind}/{label}"
 
 
 def _protocol_stream():

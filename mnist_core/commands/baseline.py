@@ -8,8 +8,7 @@ from rich.table import Table
 from mnist_core.errors import RunFileError
 from mnist_core.regress.baselines import BASELINE_SECTION, baselines_dir, save_baseline, stored_baselines
 from mnist_core.regress.hardware_key import describe, hardware_key
-from mnist_core.runs.runfile import SECTION, load_run, read_run
-from mnist_core.runs.status import RunStatus
+from mnist_core.runs.runfile import read_run
 from mnist_core.commands.output import add_results_dir, command_console, given_run
 
 
@@ -37,7 +36,7 @@ def run_save(args) -> int:
     run_path = given_run(args)
     run = read_run(run_path)
     path = save_baseline(run, args.results_dir, force=args.force)
-    command_console().print(f"saved {run_path} (a {run.status} run) as the baseline for {describe(hardware_key(run.data))}: "
+    command_console().print(f"saved {run_path} (a {run.status} run) as the baseline for {describe(hardware_key(run))}: "
                             f"{path}", markup=False, highlight=False)
     return 0
 
@@ -54,12 +53,12 @@ def run_show(args) -> int:
         table.add_column(column, overflow="fold")
     for path in paths:
         try:
-            run = load_run(path)
+            run = read_run(path)
         except RunFileError as exc:
             table.add_row(path.name, f"unreadable: {exc}", "-", "-", "-")
             continue
-        meta = run.get(BASELINE_SECTION, {})
+        meta = run.data.get(BASELINE_SECTION, {})
         table.add_row(path.name, describe(hardware_key(run)), str(meta.get("saved_at", "-")), str(meta.get("source", "-")),
-                      str(RunStatus.of_section(run.get(SECTION, {}))))
+                      str(run.status))
     console.print(table)
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from mnist_core.errors import BaselineError, RunFileError
 from mnist_core.regress.hardware_key import describe, hardware_key, key_differences, key_slug
 from mnist_core.runs.files import write_json_atomic
-from mnist_core.runs.runfile import Run, load_run, read_run
+from mnist_core.runs.runfile import Run, read_run
 
 BASELINE_SECTION = "mnist_bench_baseline"
 BASELINES_DIR = "baselines"
@@ -34,7 +34,7 @@ def save_baseline(run: Run, results_dir: str | Path, *, force: bool = False) -> 
         first = run.unusable[0]
         raise BaselineError(f"{run.path}: {len(run.unusable)} row(s) have numbers that cannot be real (first: "
                             f"{first.id}: {first.reason}); a baseline must be a clean run: save another run")
-    key = hardware_key(run.data)
+    key = hardware_key(run)
     data = {name: value for name, value in run.data.items() if name != BASELINE_SECTION}
     data[BASELINE_SECTION] = {"hardware_key": key, "source": str(run.path),
                               "saved_at": datetime.now(timezone.utc).isoformat()}
@@ -76,7 +76,7 @@ def _stored_keys(results_dir: str | Path) -> list[tuple[dict, Path]]:
     keys = []
     for candidate in stored_baselines(results_dir):
         try:
-            keys.append((hardware_key(load_run(candidate)), candidate))
+            keys.append((hardware_key(read_run(candidate)), candidate))
         except RunFileError:
             continue
     return keys
@@ -85,7 +85,7 @@ def _stored_keys(results_dir: str | Path) -> list[tuple[dict, Path]]:
 def find_baseline(results_dir: str | Path, run: Run, *, allow_hardware_mismatch: bool = False) -> Path:
     """This run's baseline: same hardware and profile. With allow_hardware_mismatch, the closest stored one of
     the same profile. A baseline of this hardware with another profile is named in the error."""
-    key = hardware_key(run.data)
+    key = hardware_key(run)
     path = baseline_path(results_dir, key)
     if path.exists():
         return path

@@ -38,6 +38,7 @@ from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.regress.matching import (compared, group_of, machine_states, matched, state_allowance,
                                          state_factors)
+from mnist_core.runs.row_ids import split_row_id
 from mnist_core.runs.rows import AccuracyRow, Row, ThroughputRow
 from mnist_core.runs.runfile import FORMAT_VERSION, Run
 from mnist_core.runs.status import RunStatus
@@ -200,7 +201,7 @@ def check_comparable(baseline: Run, current: Run, names: tuple[str, str], allow_
             f"{names[0]} is a {profiles[0]}-profile run and {names[1]} a {profiles[1]}-profile run: profiles differ "
             "in round sizes and counts, so their numbers are not comparable; compare runs of one profile "
             f"(pytest --benchmark-only --bench-profile={profiles[0]})")
-    differences = key_differences(hardware_key(baseline.data), hardware_key(current.data))
+    differences = key_differences(hardware_key(baseline), hardware_key(current))
     if differences and not allow_hardware_mismatch:
         raise BaselineError(f"{names[0]} and {names[1]} are from different hardware keys ({'; '.join(differences)}); "
                             "compare runs of one setup, or pass --allow-hardware-mismatch to compare anyway")
@@ -278,7 +279,7 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                                   verdict.label, verdict, how))
     rows += [RowComparison(new.id, new.kind, new.measurement.unit, None, new.measurement, NEW)
              for key, new in after.items() if key not in before]
-    rows += [RowComparison(item.id, item.id.split("/")[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
+    rows += [RowComparison(item.id, split_row_id(item.id)[0], "", None, None, UNUSABLE, note=f"{name}: {item.reason}")
              for name, run in zip(names, (baseline, current)) for item in run.unusable]
     not_compared = {}
     for run in (baseline, current):
@@ -295,11 +296,10 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
 
 def _why_absent(run: Run, row: Row) -> str:
     """Why the run has no result for a configuration: its recorded failure or skip, or that it is partial."""
-    section = run.section
-    for outcome in ("failed", "skipped"):
-        for entry in section.get(outcome) or []:
-            if isinstance(entry, dict) and entry.get("id") == row.id:
-                return f"{outcome}: {entry.get('reason', '')}".strip()
+    for outcome, entries in (("failed", run.session.failed), ("skipped", run.session.skipped)):
+        for entry in entries:
+            if entry.id == row.id:
+                return f"{outcome}: {entry.reason or ''}".strip()
     unusable = next((item for item in run.unusable if item.id == row.id), None)
     if unusable is not None:
         return f"unusable: {unusable.reason}"

@@ -1,7 +1,7 @@
 """The hardware key of a run: what must match for two runs' numbers to be comparable.
 
 GPU model, driver major version, CUDA (torch's build), torch major.minor, CPU model, cores
-available and dataset; read from the run's machine_info and mnist_bench section. The profile is kept
+available and dataset; read from the run's machine and session sections (runs/sections.py). The profile is kept
 beside the key (a baseline per machine and profile) but is not hardware: runs of two profiles differ in
 round sizes and counts, and a mismatch is its own error.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from mnist_core.runs.runfile import SECTION, slug
+from mnist_core.runs.rows import ConfigRow
+from mnist_core.runs.runfile import Run, slug
 
 KEY_FIELDS = ("gpu", "driver_major", "cuda", "torch", "cpu", "cores", "dataset")  # what must match: the setup
 NONE = "none"
@@ -26,27 +27,26 @@ def _minor(version) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match else str(version or NONE)
 
 
-def _dataset(run: dict) -> str:
-    dataset = (run.get(SECTION) or {}).get("dataset")
-    if isinstance(dataset, dict) and dataset.get("name"):
-        return str(dataset["name"])
-    names = {(bench.get("extra_info") or {}).get("dataset") for bench in run.get("benchmarks", [])} - {None}
+def _dataset(run: Run) -> str:
+    """The session's dataset; a file whose section does not name it: the datasets its rows ran on."""
+    if run.session.dataset.name:
+        return str(run.session.dataset.name)
+    names = {row.config.dataset for row in run.rows if isinstance(row, ConfigRow)}
     return ",".join(sorted(names)) or NONE
 
 
-def hardware_key(run: dict) -> dict[str, str]:
+def hardware_key(run: Run) -> dict[str, str]:
     """The key as an ordered dict of strings ("none" where the run had no such thing, e.g. no GPU)."""
-    machine = run.get("machine_info") or {}
-    cores = machine.get("cpu_cores_available") or machine.get("cpu_cores")
+    machine = run.machine
     return {
-        "gpu": str(machine.get("gpu_name") or NONE),
-        "driver_major": _major(machine.get("gpu_driver")),
-        "cuda": str(machine.get("cuda_version") or NONE),
-        "torch": _minor(machine.get("torch_version")),
-        "cpu": str(machine.get("cpu_model") or "unknown"),
-        "cores": str(cores or "unknown"),
+        "gpu": str(machine.gpu_name or NONE),
+        "driver_major": _major(machine.gpu_driver),
+        "cuda": str(machine.cuda_version or NONE),
+        "torch": _minor(machine.torch_version),
+        "cpu": str(machine.cpu_model or "unknown"),
+        "cores": str(machine.cpu_cores_available or machine.cpu_cores or "unknown"),
         "dataset": _dataset(run),
-        "profile": str((run.get(SECTION) or {}).get("profile") or "unknown"),
+        "profile": str(run.profile or "unknown"),
     }
 
 

@@ -169,8 +169,7 @@ DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "synthetic": "a synthetic MNI
 
 def _dataset_line(run: Run) -> list[str]:
     """The data, when it was not MNIST: speeds carry over (same image shape), accuracies and times to them do not."""
-    dataset = run.section.get("dataset") or {}
-    name = dataset.get("name")
+    name = run.session.dataset.name
     if not name or name == "mnist":
         return []
     return [f"Data: {DATASET_NAMES.get(name, name)}, not MNIST; samples/s carry over to MNIST (same 28x28 "

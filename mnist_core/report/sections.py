@@ -12,7 +12,6 @@ from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Answer, Figure, Report, Section, Table
 from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, THROUGHPUT_PNG, Drawing
 from mnist_core.report.tables import environment_table
-from mnist_core.runs.status import RunStatus
 
 COLLAPSE_ROWS = 12  # longer tables are folded away behind their title
 
@@ -34,18 +33,15 @@ def _figure(figures: dict[str, Drawing], filename: str, caption: str) -> tuple[F
 
 
 def status_line(run: RunInput) -> str:
-    section = run.section
-    skipped, failed = len(section.get("skipped") or []), len(section.get("failed") or [])
-    state = RunStatus.of_section(section)
+    skipped, failed = len(run.session.skipped), len(run.session.failed)
     counts = f"{len(run.run.rows)} benchmarks" + (f", {failed} failed" if failed else "") + \
         (f", {skipped} skipped" if skipped else "") + (f", {len(run.run.unusable)} unusable" if run.run.unusable else "")
-    return (f"{run.label}: {run.path.name} · {section.get('profile')} profile · "
-            f"{when(section.get('started_at') or run.run.data.get('datetime'))} · {state} · {counts}")
+    return (f"{run.label}: {run.path.name} · {run.profile} profile · {when(run.started)} · {run.status} · {counts}")
 
 
 def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures: dict[str, Drawing]) -> Report:
     several = len(runs) > 1
-    gpu = any(run.machine_info.get("gpu_name") for run in runs)
+    gpu = any(run.machine.gpu_name for run in runs)
     sections = []
     if not tables["cpu_vs_gpu"].empty:
         sections.append(Section("cpu-vs-gpu", "GPU vs CPU", (

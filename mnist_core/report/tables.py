@@ -22,7 +22,7 @@ from mnist_core.report.formatting import when
 from mnist_core.report.inputs import RunInput
 from mnist_core.runs.frame import epoch_samples
 from mnist_core.runs.rows import AccuracyRow, ThroughputRow
-from mnist_core.runs.status import RunStatus
+from mnist_core.runs.sections import MachineInfo
 
 TABLES = ("cpu_vs_gpu", "settings", "pipelines", "launch", "loader", "bandwidth", "telemetry", "accuracy", "noise", "drift",
           "suite_checks", "not_measured", "unusable", "side_by_side", "crossover")
@@ -287,16 +287,15 @@ def not_measured_table(runs: list[RunInput]) -> pd.DataFrame:
     """Skips counted by reason (their ids folded away in the report), then each failure with its reason."""
     rows = []
     for run in runs:
-        section = run.section
-        skipped = [item for item in section.get("skipped") or [] if isinstance(item, dict)]
-        counts = Counter(str(item.get("reason")) for item in skipped)
+        skipped = run.session.skipped
+        counts = Counter(str(item.reason) for item in skipped)
         for reason, count in counts.most_common():
-            ids = [str(item.get("id")) for item in skipped if str(item.get("reason")) == reason]
+            ids = [str(item.id) for item in skipped if str(item.reason) == reason]
             rows.append({"machine": run.label, "outcome": "skipped", "count": count, "reason": reason,
                          "ids": ", ".join(ids)})
-        for item in section.get("failed") or []:
-            rows.append({"machine": run.label, "outcome": "failed", "count": 1, "reason": str(item.get("reason")),
-                         "ids": str(item.get("id"))})
+        for item in run.session.failed:
+            rows.append({"machine": run.label, "outcome": "failed", "count": 1, "reason": str(item.reason),
+                         "ids": str(item.id)})
     return pd.DataFrame(rows, columns=["machine", "outcome", "count", "reason", "ids"])
 
 
@@ -341,17 +340,16 @@ def _judged(measurement, first) -> tuple[Effect, Verdict]:
 
 
 # environment (from the run files, not the rows) ---------------------------------------------------------------
-def _gpu_text(info: dict) -> str:
-    if not info.get("gpu_name"):
+def _gpu_text(machine: MachineInfo) -> str:
+    if not machine.gpu_name:
         return "none (no CUDA GPU visible to torch)"
-    memory = info.get("gpu_memory_mib")
-    count = info.get("gpu_count")
-    text = info["gpu_name"] + (f", {memory:,.0f} MiB" if isinstance(memory, (int, float)) else "")
+    memory, count = machine.gpu_memory_mib, machine.gpu_count
+    text = machine.gpu_name + (f", {memory:,.0f} MiB" if isinstance(memory, (int, float)) else "")
     return text + (f" ({count} visible)" if isinstance(count, int) and count > 1 else "")
 
 
-def _pcie_text(info: dict) -> str | None:
-    gen, width, limit = info.get("pcie_link_gen"), info.get("pcie_link_width"), info.get("pcie_theoretical_gb_s")
+def _pcie_text(machine: MachineInfo) -> str | None:
+    gen, width, limit = machine.pcie_link_gen, machine.pcie_link_width, machine.pcie_theoretical_gb_s
     if gen is None or width is None:
         return None
     return f"gen{gen} x{width}" + (f", {limit:.1f} GB/s per direction theoretical" if limit else "")
@@ -361,34 +359,31 @@ def environment_table(runs: list[RunInput]) -> pd.DataFrame:
     """The machine, software, dataset and run each column of numbers comes from."""
     fields = {}
     for run in runs:
-        info, section = run.machine_info, run.section
-        dataset = section.get("dataset") or {}
-        failed, skipped = section.get("failed") or [], section.get("skipped") or []
-        cores = info.get("cpu_cores_available")
-        gpu = bool(info.get("gpu_name"))
+        machine, session, dataset = run.machine, run.session, run.session.dataset
+        cores = machine.cpu_cores_available
         fields[run.label] = {
-            "GPU": _gpu_text(info),
-            **({"GPU driver": info.get("gpu_driver"),
-                "CUDA": f"torch built for CUDA {info.get('cuda_version') or 'none'}"
-                        + (f", driver supports CUDA {info['gpu_cuda_driver']}" if info.get("gpu_cuda_driver") else ""),
-                "PCIe link": _pcie_text(info)} if gpu else {}),
-            "torch": info.get("torch_version"),
-            "torchvision": info.get("torchvision_version"),
-            "Python": info.get("python_version"),
-            "CPU": info.get("cpu_model"),
-            "cores": (f"{cores} of {info.get('cpu_cores')} available" if cores is not None else info.get("cpu_cores")),
-            "torch threads": info.get("torch_threads"),
-            "platform": info.get("platform"),
-            "dataset": (f"{dataset.get('name')} (train {dataset.get('train_size'):,}, test {dataset.get('test_size'):,})"
-                        if dataset.get("train_size") else dataset.get("name")),
-            "dataset from": dataset.get("path") or dataset.get("source"),
-            "why this dataset": dataset.get("reason") or None,
-            "profile": section.get("profile"),
-            "date": when(section.get("started_at") or run.run.data.get("datetime")),
-            "session wall time": f"{section['wall_s']:.0f} s" if section.get("wall_s") else None,
+            "GPU": _gpu_text(machine),
+            **({"GPU driver": machine.gpu_driver,
+                "CUDA": f"torch built for CUDA {machine.cuda_version or 'none'}"
+                        + (f", driver supports CUDA {machine.gpu_cuda_driver}" if machine.gpu_cuda_driver else ""),
+                "PCIe link": _pcie_text(machine)} if machine.gpu_name else {}),
+            "torch": machine.torch_version,
+            "torchvision": machine.torchvision_version,
+            "Python": machine.python_version,
+            "CPU": machine.cpu_model,
+            "cores": f"{cores} of {machine.cpu_cores} available" if cores is not None else machine.cpu_cores,
+            "torch threads": machine.torch_threads,
+            "platform": machine.platform,
+            "dataset": (f"{dataset.name} (train {dataset.train_size:,}, test {dataset.test_size:,})"
+                        if dataset.train_size else dataset.name),
+            "dataset from": dataset.path or dataset.source,
+            "why this dataset": dataset.reason or None,
+            "profile": session.profile,
+            "date": when(run.started),
+            "session wall time": f"{session.wall_s:.0f} s" if session.wall_s else None,
             "run file": str(run.path),
-            "status": str(RunStatus.of_section(section)),
-            "benchmarks": f"{len(run.run.rows)} measured, {len(skipped)} skipped, {len(failed)} failed"
+            "status": str(run.status),
+            "benchmarks": f"{len(run.run.rows)} measured, {len(session.skipped)} skipped, {len(session.failed)} failed"
                           + (f", {len(run.run.unusable)} unusable" if run.run.unusable else ""),
         }
     out = pd.DataFrame(fields)

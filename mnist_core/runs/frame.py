@@ -23,7 +23,7 @@ MACHINE_KEYS = ("gpu_name", "gpu_driver", "cuda_version", "torch_version", "cpu_
 
 def epoch_samples(run: Run) -> int | None:
     """Samples in one training epoch: the train split less the tutorial's 10,000 validation images."""
-    train_size = (run.section.get("dataset") or {}).get("train_size")
+    train_size = run.session.dataset.train_size
     return train_size - validation_size(train_size) if train_size else None
 
 
@@ -36,7 +36,7 @@ def run_frame(run: Run, machine: str | None = None) -> pd.DataFrame:
         record = {"machine": machine, "id": row.id, **info}
         if not isinstance(row, AccuracyRow) and info.get("samples_per_s") and per_epoch:
             record["epoch_s"] = per_epoch / info["samples_per_s"]
-        record.update({key: run.machine_info.get(key) for key in MACHINE_KEYS})
+        record.update({key: getattr(run.machine, key) for key in MACHINE_KEYS})
         record["profile"] = run.profile
         record["run"] = str(run.path)
         records.append(record)

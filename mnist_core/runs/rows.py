@@ -8,6 +8,11 @@ run-file check and how `compare` matches rows across runs (`key`). Nothing keeps
 non-finite, zero or negative round throughputs, throughputs beyond what any machine can do (PHYSICAL_MAX),
 a stored median that is not its rounds' median, empty rounds, and configuration values outside what the
 suite can run. Such a row is unusable: listed, never reported as a result nor given a verdict.
+
+Values a row derives (DERIVED_KEYS, and the measurement's own: measure/measurement.py) are written for readers
+of the JSON (pytest-benchmark, jq, notebooks) and never used when read back: `from_info` recomputes them from
+what they derive from, so a copy edited by hand cannot disagree with its rounds. Two are read only to be checked:
+the stored median against its rounds, and an accuracy row's samples_per_s against PHYSICAL_MAX.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from mnist_core.errors import ConfigError
 from mnist_core.measure.effect import Verdict, compare
 from mnist_core.measure.measurement import METRICS, Measurement
 from mnist_core.measure.telemetry import TELEMETRY_KEYS, Telemetry
+from mnist_core.runs.row_ids import parameter_of, row_id
 
 THROUGHPUT_KINDS = ("train", "loader", "overhead")
 OVERHEAD_LIMIT_PCT = 3.0  # the suite may cost at most this much of the bare loop's samples/s
@@ -122,12 +128,6 @@ def telemetry_from(info: dict) -> Telemetry:
     return Telemetry.from_readings(info)
 
 
-def _param_id(name: str | None) -> str | None:
-    if name and name.endswith("]") and "[" in name:
-        return name[name.index("[") + 1:-1]
-    return None
-
-
 @dataclass(frozen=True)
 class Row:
     """What every row has: its kind and where it came from in the run file."""
@@ -145,8 +145,8 @@ class Row:
 
     @property
     def id(self) -> str:
-        """kind/parameter, as the run file's skipped and failed lists name benchmarks."""
-        return f"{self.kind}/{_param_id(self.name) or self.label}"
+        """kind/parameter (runs/row_ids.py), as the run file's skipped and failed lists name benchmarks."""
+        return row_id(self.kind, parameter_of(self.name) or self.label)
 
     @property
     def key(self) -> tuple:
@@ -238,7 +238,7 @@ class ThroughputRow(ConfigRow):
         config = config_from(info)
         info = _with_bare_loop(info)
         return cls(name=name, row_kind=info["kind"], config=config,
-                   measurement=measurement_from(info, f"{info['kind']}/{_param_id(name) or config.label()}"),
+                   measurement=measurement_from(info, row_id(info["kind"], parameter_of(name) or config.label())),
                    first_batch_s=_finite(info.get("first_batch_s"), "first_batch_s", minimum=0),
                    epoch_start_s=_finite(info.get("epoch_start_s"), "epoch_start_s", minimum=0),
                    dataset_on_device_mib=_finite(info.get("dataset_on_device_mib"), "dataset_on_device_mib", minimum=0),
@@ -374,6 +374,14 @@ class AccuracyRow(ConfigRow):
         return row
 
 
+_THROUGHPUT_DERIVED = ("reference", "collapsed", "us_per_step", "launch_floor_us")
+# Per kind, the keys to_info writes and from_info never uses (see the module's docstring).
+DERIVED_KEYS: dict[str, tuple[str, ...]] = {
+    "train": _THROUGHPUT_DERIVED, "loader": _THROUGHPUT_DERIVED,
+    "overhead": (*_THROUGHPUT_DERIVED, "overhead_pct", "overhead_limit_pct", "overhead_verdict", "bare_samples_per_s"),
+    "transfer": ("us_per_copy", "pcie_fraction"),
+    "accuracy": ("reference", "tutorial_setting", "samples_per_s", "rounds"),
+}
 ROW_TYPES: dict[str, type[Row]] = {kind: row_type for row_type in (ThroughputRow, TransferRow, AccuracyRow)
                                    for kind in row_type.KINDS}
 SINCE_FORMAT_2 = ("steps_per_replay",)  # key fields a format-1 row lacks: their default holds for it
@@ -405,7 +413,6 @@ def row_from_info(info: dict, name: str) -> Row:
     return row_type.from_info(info, name)
 
 
-def row_id(name: str | None, info: dict) -> str:
+def unusable_row_id(name: str | None, info: dict) -> str:
     """A row's id from its extra_info even when the row itself is unusable."""
-    kind = info.get("kind") or "unknown"
-    return f"{kind}/{_param_id(name) or label_for(info)}"
+    return row_id(info.get("kind") or "unknown", parameter_of(name) or label_for(info))

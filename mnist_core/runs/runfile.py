@@ -1,9 +1,10 @@
 """Run files: pytest-benchmark JSON plus an `mnist_bench` section. Written atomically, never overwritten.
 
 `read_run` is how every command reads one: the file's shape is checked first (a malformed file is one
-line, exit 2), then each benchmark becomes a typed row (runs/rows.py); a row whose numbers cannot be real
-is set aside as unusable, and a file with no usable row or with one configuration measured twice is
-refused. Format 1 files (before noise-controlled rounds) still load.
+line, exit 2), then its `mnist_bench` and `machine_info` sections become typed records (runs/sections.py) and
+each benchmark a typed row (runs/rows.py); a row whose numbers cannot be real is set aside as unusable, and a
+file with no usable row or with one configuration measured twice is refused. Format 1 files (before
+noise-controlled rounds) still load: what they lack reads as its default.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from mnist_core.measure.measurement import drift_pct
 
 from mnist_core.errors import RunFileError
 from mnist_core.runs.files import claim_new, is_locked, write_json_atomic  # noqa: F401  (write_json_atomic: API)
+from mnist_core.runs.row_ids import split_row_id
 from mnist_core.runs.rows import (NUMBER_KEYS, REQUIRED_KEYS, ROUNDS_KEYS, Row, RowProblem, Unusable,
-                                  check_round_times, row_from_info, row_id)
+                                  check_round_times, row_from_info, unusable_row_id)
+from mnist_core.runs.sections import MACHINE_SECTION, SECTION, MachineInfo, SessionRecord
 from mnist_core.runs.status import RunStatus
 
 FORMAT_VERSION = 2  # 2: noise-controlled rounds paired with a yardstick; 1 still reads
 # How each format measured, for a comparison across formats to say why its verdicts may be the method's.
 FORMAT_METHODS = {1: "fixed rounds, not paired with a yardstick, no drift or machine state recorded",
                   2: "rounds paired with the tutorial's setting, with drift and machine state recorded"}
-SECTION = "mnist_bench"
 RUN_GLOB = "run-*.json"
 DEFAULT_RESULTS_DIR = "results"  # where sessions write run files and reports, and commands look for them
 
@@ -214,10 +216,10 @@ def check_run_data(path: Path, data) -> dict:
     if version < 1:
         raise RunFileError(f"{path}: run format {version!r} is not a known format (this mnist-bench reads 1 to "
                            f"{FORMAT_VERSION}); give a run file written by mnist-bench")
-    if "machine_info" in data:
-        _check_type(path, "'machine_info'", data["machine_info"], dict)
+    if MACHINE_SECTION in data:
+        _check_type(path, f"'{MACHINE_SECTION}'", data[MACHINE_SECTION], dict)
         for key in ("gpu_name", "cpu_model"):
-            _check_type(path, f"'machine_info.{key}'", data["machine_info"].get(key), str, nullable=True)
+            _check_type(path, f"'{MACHINE_SECTION}.{key}'", data[MACHINE_SECTION].get(key), str, nullable=True)
     _check_section(path, section)
     for index, bench in enumerate(data["benchmarks"], 1):
         _check_row(path, index, bench)
@@ -226,28 +228,23 @@ def check_run_data(path: Path, data) -> dict:
 
 @dataclass(frozen=True)
 class Run:
-    """A run file as the commands use it: the JSON as written, its usable rows typed, and what was set aside."""
+    """A run file as the commands use it: the JSON as written (what a baseline saves), its two header sections
+    and its usable rows typed, and what was set aside."""
 
     path: Path
     data: dict
+    session: SessionRecord
+    machine: MachineInfo
     rows: tuple[Row, ...]
     unusable: tuple[Unusable, ...]
 
     @property
-    def section(self) -> dict:
-        return self.data[SECTION]
-
-    @property
-    def machine_info(self) -> dict:
-        return self.data.get("machine_info") or {}
-
-    @property
     def complete(self) -> bool:
-        return bool(self.section.get("complete", True))
+        return self.session.complete
 
     @property
     def status(self) -> RunStatus:
-        return RunStatus.of_section(self.section)
+        return self.session.status
 
     @property
     def saved_at(self) -> datetime | None:
@@ -259,12 +256,17 @@ class Run:
         return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
     @property
+    def started(self) -> str | None:
+        """When the session started, as written; pytest-benchmark's save time for files without it."""
+        return self.session.started_at or self.data.get("datetime")
+
+    @property
     def profile(self) -> str | None:
-        return self.section.get("profile")
+        return self.session.profile
 
     @property
     def format_version(self) -> int:
-        return self.section["format_version"]  # checked by load_run
+        return self.session.format_version
 
     def drift(self) -> dict[str, Drift]:
         """Per device: how far its yardstick (the tutorial's setting, paired with every row) strayed over the
@@ -273,7 +275,7 @@ class Run:
         names: dict[str, str] = {}
         for row in self.rows:
             measurement = getattr(row, "measurement", None)
-            if measurement is not None and measurement.paired and (measurement.yardstick or "").startswith("train/"):
+            if measurement is not None and measurement.paired and split_row_id(measurement.yardstick or "")[0] == "train":
                 device = row.config.device
                 medians.setdefault(device, []).append(measurement.yardstick_median)
                 names[device] = measurement.yardstick
@@ -309,7 +311,7 @@ def typed_run(path: Path, data: dict) -> Run:
             check_round_times(bench.get("stats"))
             row = row_from_info(info, name)
         except RowProblem as problem:
-            unusable.append(Unusable(name, row_id(name, info), str(problem)))
+            unusable.append(Unusable(name, unusable_row_id(name, info), str(problem)))
             continue
         if row.key in seen:
             raise RunFileError(f"{path}: two benchmarks measured {row.id} ({seen[row.key]} and {name}); a run file "
@@ -320,7 +322,8 @@ def typed_run(path: Path, data: dict) -> Run:
         first = unusable[0]
         raise RunFileError(f"{path}: no benchmark has numbers that can be real ({len(unusable)} unusable; first: "
                            f"{first.id}: {first.reason}); {REMEDY}")
-    return Run(path, data, tuple(rows), tuple(unusable))
+    return Run(path, data, SessionRecord.from_json(data[SECTION]), MachineInfo.from_json(data.get(MACHINE_SECTION)),
+               tuple(rows), tuple(unusable))
 
 
 def run_files(results_dir: str | Path) -> list[Path]:

@@ -24,7 +24,3 @@ class RunStatus(str, Enum):
             return cls.COMPLETE
         return cls.INTERRUPTED if interrupted else cls.STOPPED_EARLY
 
-    @classmethod
-    def of_section(cls, section: dict) -> RunStatus:
-        """From a run file's mnist_bench section; files that predate `complete` were complete."""
-        return cls.of(bool(section.get("complete", True)), bool(section.get("interrupted")))
