@@ -16,7 +16,7 @@ from mnist_core.measure.effect import SETTINGS_THRESHOLD_PCT, FASTER, INCONCLUSI
 from mnist_core.report.analysis import (DEVICE_NAME, TUTORIAL_BATCH, Judged, accuracy_rows, adjusted_rate, copy_rows,
                                         crossover, devices, judge, setting_label, train_rows, tutorial_row,
                                         undecided_why)
-from mnist_core.report.formatting import duration, rate, size
+from mnist_core.report.formatting import duration, format_cell, rate, size
 from mnist_core.report.inputs import RunInput
 from mnist_core.report.model import Finding
 
@@ -39,7 +39,7 @@ def _busy_gpu(run: RunInput) -> list[_Candidate]:
     why = (": it spends most of the time waiting for the DataLoader, which is why keeping the data on the GPU "
            "pays more than any DataLoader setting") if util < BUSY_GPU_PCT else ""
     return [_Candidate(90, Finding(f"At the tutorial's setting the GPU is busy {util:.1f}% of the time (NVML's mean "
-                                   f"utilisation){why}.", "gpu"))]
+                                   f"utilisation){why}.", ("telemetry",)))]
 
 
 def _cell(judged: Judged, names: tuple[str, str] = ("", "")) -> str:
@@ -91,7 +91,7 @@ def _crossover(run: RunInput) -> list[_Candidate]:
             continue
         summary = _summary(cells, "the GPU is faster", "the GPU is slower (choose the CPU)")
         detail = "; ".join(_cell(judged, ("GPU", "CPU")) for judged in cells)
-        out.append(_Candidate(80, Finding(f"With {family}: {summary} (adjusted samples/s: {detail}).", "pipelines")))
+        out.append(_Candidate(80, Finding(f"With {family}: {summary} (adjusted samples/s: {detail}).", ("pipelines",))))
     return out
 
 
@@ -131,7 +131,7 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
             priority = 70 if labels & {FASTER, SLOWER} else (40 if labels == {SAME} else 30)
             out.append(_Candidate(priority, Finding(
                 f"On the {where}, {change}: {summary} (adjusted samples/s, changed vs the tutorial's: {detail}).",
-                "pipelines")))
+                ("pipelines",))))
     return out
 
 
@@ -151,7 +151,7 @@ def _compiled_step(run: RunInput) -> list[_Candidate]:
         out.append(_Candidate(65, Finding(
             f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step (both with "
             f"resident data): {_summary(cells, 'faster', 'slower')} (adjusted samples/s, compiled vs eager: "
-            f"{detail}).", "pipelines")))
+            f"{detail}).", ("pipelines",))))
     return out
 
 
@@ -169,9 +169,17 @@ def _copies(run: RunInput) -> list[_Candidate]:
     limit = (f", {best_pinned.pcie_fraction:.0%} of the PCIe link's theoretical maximum"
              if best_pinned.pcie_fraction is not None else "")
     text = (f"Copying {size(largest)} to the GPU: pinned memory reaches {rate(best_pinned.measurement.median)} GB/s"
-            f"{limit}, pageable {rate(best_pageable.measurement.median)} GB/s; for one batch of {TUTORIAL_BATCH} images "
-            "the copy is microseconds, small beside a DataLoader step.")
-    return [_Candidate(50, Finding(text, "bandwidth"))]
+            f"{limit}, pageable {rate(best_pageable.measurement.median)} GB/s{_tutorial_copy(rows)}.")
+    return [_Candidate(50, Finding(text, ("bandwidth",)))]
+
+
+def _tutorial_copy(rows: list) -> str:
+    """The tutorial's own copy (one batch, pinned, non_blocking) by the size and µs the table prints for it."""
+    row = next((row for row in rows if row.batch_size == TUTORIAL_BATCH and row.pin_memory and row.non_blocking), None)
+    if row is None or row.us_per_copy is None:
+        return ""
+    return (f"; the tutorial's copy of one batch ({size(row.bytes)}, pinned, non_blocking) takes "
+            f"{format_cell('us_per_copy', row.us_per_copy)} µs, small beside a DataLoader step")
 
 
 def _accuracy(run: RunInput) -> list[_Candidate]:
@@ -183,7 +191,7 @@ def _accuracy(run: RunInput) -> list[_Candidate]:
         best = max(rows, key=lambda row: row.val_accuracy)
         return [_Candidate(45, Finding(
             f"No configuration reached {rows[0].target_accuracy:.0%} validation accuracy within its epochs (best "
-            f"{best.val_accuracy:.1%}, {setting_label(best.config, with_batch=True)}).", "accuracy"))]
+            f"{best.val_accuracy:.1%}, {setting_label(best.config, with_batch=True)}).", ("accuracy",)))]
     fastest = min(reached, key=lambda row: row.seconds_to_target)
     slowest = max(rows, key=lambda row: row.seconds)
     other = f"; {setting_label(slowest.config)} ({DEVICE_NAME[slowest.config.device]}) took {duration(slowest.seconds)}" \
@@ -191,26 +199,30 @@ def _accuracy(run: RunInput) -> list[_Candidate]:
     return [_Candidate(60, Finding(
         f"Time to {fastest.target_accuracy:.0%} validation accuracy (one timed run each, so no interval): fastest "
         f"{duration(fastest.seconds_to_target)} with {setting_label(fastest.config)} "
-        f"({DEVICE_NAME[fastest.config.device]}, {fastest.epochs} epochs){other}.", "accuracy"))]
+        f"({DEVICE_NAME[fastest.config.device]}, {fastest.epochs} epochs){other}.", ("accuracy",)))]
 
 
 def _trust(run: RunInput) -> list[_Candidate]:
+    """The machine's drift (the drift table) and how many rows are noisy (the count the noise table's note gives)."""
     drift = run.run.drift()
     parts = [f"the {DEVICE_NAME.get(device, device)}'s speed strayed ±{item.spread_pct:.1f}% over the session"
              for device, item in drift.items() if item.spread_pct is not None]
+    tables = ("drift",) if parts else ()
     noisy = [row for row in run.run.rows if getattr(row, "measurement", None) is not None and row.measurement.noisy]
     total = sum(1 for row in run.run.rows if getattr(row, "measurement", None) is not None)
     if noisy:
-        parts.append(f"{len(noisy)} of {total} rows have rounds spread more than 10% (see Noise)")
+        parts.append(f"{len(noisy)} of {total} rows have rounds spread more than 10%")
+        tables += ("noise",)
     if not parts:
         return []
     tail = ("; every row's rounds were paired with the tutorial's setting, so comparisons within the run divide "
             "that drift out" if drift else "; this run's rounds were not paired (an older format), so a difference "
             "smaller than that spread is not evidence")
-    return [_Candidate(35, Finding(f"How far to trust it: {', '.join(parts)}{tail}.", "noise"))]
+    return [_Candidate(35, Finding(f"How far to trust it: {', '.join(parts)}{tail}.", tables))]
 
 
-def all_findings(runs: list[RunInput]) -> list[Finding]:
+def all_findings(runs: list[RunInput], most: int | None = MAX_FINDINGS) -> list[Finding]:
+    """The `most` that change a decision most (None: every one, which the tests hold to the same rules)."""
     several = len(runs) > 1
     candidates: list[_Candidate] = []
     for run in runs:
@@ -218,8 +230,8 @@ def all_findings(runs: list[RunInput]) -> list[Finding]:
             for candidate in make(run):
                 finding = candidate.finding
                 if several:
-                    finding = Finding(f"{run.label}: {finding.text}", finding.section)
+                    finding = Finding(f"{run.label}: {finding.text}", finding.tables)
                 candidates.append(_Candidate(candidate.priority, finding))
     candidates.sort(key=lambda candidate: -candidate.priority)
-    return [candidate.finding for candidate in candidates[:MAX_FINDINGS]]
+    return [candidate.finding for candidate in candidates[:most]]
 

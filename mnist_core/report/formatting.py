@@ -123,6 +123,7 @@ FORMATS: dict[str, Callable] = {
     "times": times,
     "pct": lambda value: f"{value:.1f}",
     "pct0": lambda value: f"{value:.0f}%",
+    "pct1": lambda value: f"{value:.1f}%",
     "signed_pct": signed_pct,
     "count": lambda value: f"{int(value)}",
     "int": lambda value: f"{value:,.0f}",
@@ -185,7 +186,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "epochs": ("epochs", "count"),
     "seconds_to_target": ("time to target", "seconds"),
     "seconds": ("time in all", "seconds"),
-    "val_accuracy_pct": ("final accuracy", "pct0"),
+    "val_accuracy_pct": ("final accuracy", "pct1"),  # one decimal: a best short of the target never reads as it
     "rounds": ("rounds", "count"),
     "median": ("median", "auto"),
     "machine_median": ("median [95% interval]", "rate_ci"),

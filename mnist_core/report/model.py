@@ -26,6 +26,11 @@ class Table:
     pivot: tuple[tuple[str, ...], str, str] | None = None
     collapsed: bool = False
 
+    @property
+    def anchor(self) -> str:
+        """Its HTML id, which findings link to; prefixed, as some table keys are also section keys."""
+        return "table-" + self.key.replace("_", "-")
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -38,10 +43,10 @@ class Figure:
 
 @dataclass(frozen=True)
 class Finding:
-    """A sentence derived from the numbers, and the section whose tables show them."""
+    """A sentence derived from the numbers, and the tables that print every number in it."""
 
     text: str
-    section: str  # Section.key
+    tables: tuple[str, ...]  # Table.key of each
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class Report:
 
     def table(self, key: str) -> Table:
         return next(table for section in self.sections for table in section.tables if table.key == key)
+
+    def has_table(self, key: str) -> bool:
+        return any(table.key == key for section in self.sections for table in section.tables)
 
     def has_section(self, key: str) -> bool:
         return any(section.key == key for section in self.sections)

@@ -14,7 +14,7 @@ import html
 import re
 
 from mnist_core.report.formatting import column_label, display_rows, format_cell, right_aligned, tutorial_cell
-from mnist_core.report.model import Figure, Report, Section, Table
+from mnist_core.report.model import Figure, Finding, Report, Section, Table
 
 
 def highlighted(table: Table) -> list[bool]:
@@ -87,10 +87,12 @@ def _md_section(section: Section) -> list[str]:
     parts = [f"## {section.title}", *section.paragraphs]
     for table in section.tables:
         body = markdown_table(table) + (f"\n\n{table.note}" if table.note else "")
+        anchor = f'<a id="{table.anchor}"></a>'
         if table.collapsed:
-            parts.append(f"<details><summary>{table.title} ({len(table.frame)} rows)</summary>\n\n{body}\n\n</details>")
+            parts.append(f"<details><summary>{anchor}{table.title} ({len(table.frame)} rows)</summary>\n\n{body}\n\n"
+                         "</details>")
         else:
-            parts += [f"**{table.title}**", body]
+            parts += [f"{anchor}**{table.title}**", body]
     parts += [f"![{figure.caption}]({figure.filename})" for figure in section.figures]
     return parts
 
@@ -104,12 +106,20 @@ def _md_answer(report: Report) -> list[str]:
     return parts
 
 
+def linked_tables(report: Report, finding: Finding) -> list[Table]:
+    """The tables a finding draws its numbers from, those of them this report has."""
+    return [report.table(key) for key in finding.tables if report.has_table(key)]
+
+
+def _md_finding(report: Report, finding: Finding) -> str:
+    links = ", ".join(f"[{table.title}](#{table.anchor})" for table in linked_tables(report, finding))
+    return finding.text + (f" ({links})" if links else "")
+
+
 def to_markdown(report: Report) -> str:
     parts = [f"# {report.title}", "\n".join(f"{line}  " for line in report.status), *_md_answer(report)]
     if report.findings:
-        parts += ["## Findings", "\n".join(f"{index}. {finding.text} ([{report.section(finding.section).title}]"
-                                           f"(#{github_anchor(report.section(finding.section).title)}))"
-                                           if report.has_section(finding.section) else f"{index}. {finding.text}"
+        parts += ["## Findings", "\n".join(f"{index}. {_md_finding(report, finding)}"
                                            for index, finding in enumerate(report.findings, 1))]
     parts.append("Sections: " + " · ".join(f"[{section.title}](#{github_anchor(section.title)})"
                                           for section in report.sections))
@@ -204,10 +214,12 @@ def _html_section(section: Section) -> str:
     parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs]
     for table in section.tables:
         body = html_table(table) + (f"<p>{html.escape(table.note)}</p>" if table.note else "")
+        anchor = html.escape(table.anchor)
         if table.collapsed:
-            parts.append(f"<details><summary>{html.escape(table.title)} ({len(table.frame)} rows)</summary>{body}</details>")
+            parts.append(f'<details id="{anchor}"><summary>{html.escape(table.title)} ({len(table.frame)} rows)'
+                         f"</summary>{body}</details>")
         else:
-            parts.append(f"<h3>{html.escape(table.title)}</h3>{body}")
+            parts.append(f'<h3 id="{anchor}">{html.escape(table.title)}</h3>{body}')
     parts += [_html_figure(figure) for figure in section.figures]
     parts.append("</section>")
     return "\n".join(parts)
@@ -231,15 +243,16 @@ def _html_status(report: Report) -> str:
     return f'<p class="status">{"<br>".join(lines)}</p>'
 
 
+def _html_finding(report: Report, finding: Finding) -> str:
+    links = ", ".join(f'<a href="#{html.escape(table.anchor)}">{html.escape(table.title)}</a>'
+                      for table in linked_tables(report, finding))
+    return html.escape(finding.text) + (f' <span class="src">({links})</span>' if links else "")
+
+
 def to_html(report: Report) -> str:
     findings = ""
     if report.findings:
-        items = "".join(
-            f"<li>{html.escape(finding.text)}" + (
-                f' <a class="src" href="#{html.escape(finding.section)}">'
-                f"({html.escape(report.section(finding.section).title)})</a>"
-                if report.has_section(finding.section) else "") + "</li>"
-            for finding in report.findings)
+        items = "".join(f"<li>{_html_finding(report, finding)}</li>" for finding in report.findings)
         findings = f'<section id="findings"><h2>Findings</h2><ol>{items}</ol></section>'
     nav = " ".join(f'<a href="#{html.escape(section.key)}">{html.escape(section.title)}</a>'
                    for section in report.sections)

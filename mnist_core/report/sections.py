@@ -14,6 +14,10 @@ from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, 
 from mnist_core.report.tables import environment_table
 
 COLLAPSE_ROWS = 12  # longer tables are folded away behind their title
+# Under the throughput table, whose verdicts the findings quote with its threshold
+VERDICT_RULE = (f"▲ faster or ▼ slower: the 95% interval lies wholly beyond ±{SETTINGS_THRESHOLD_PCT:g}%; = same: "
+                "wholly within it; ? inconclusive otherwise, and wherever it lies when the row had too few rounds "
+                "for a 95% interval.")
 
 
 def _table(key: str, title: str, frame: pd.DataFrame, several: bool, **options) -> tuple[Table, ...]:
@@ -30,6 +34,15 @@ def _figure(figures: dict[str, Drawing], filename: str, caption: str) -> tuple[F
         return ()
     drawing = figures[filename]
     return (Figure(filename, caption, drawing.png, drawing.svg, drawing.svg_narrow),)
+
+
+def _noisy_count(noise: pd.DataFrame, several: bool) -> str | None:
+    """'7 of 20 rows have rounds spread more than 10%.' per machine: the count a finding quotes, in its table."""
+    if noise.empty:
+        return None
+    counts = [f"{machine + ': ' if several else ''}{int(group['noisy'].sum())} of {len(group)} rows"
+              for machine, group in noise.groupby("machine", sort=False)]
+    return f"{'; '.join(counts)} have rounds spread more than 10%."
 
 
 def status_line(run: RunInput) -> str:
@@ -70,7 +83,8 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
         "machine's drift while the row ran is divided out; older run files: from the two rows' rounds), so it can "
         "differ from the ratio of the two medians; every ratio and change in this report is a quotient of adjusted "
         "samples/s.",),
-        _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial", "loader"))
+        _table("pipelines", "Training throughput", tables["pipelines"], several, hide=("id", "tutorial", "loader"),
+               note=VERDICT_RULE)
         + _table("launch", "The captured GPU steps against the launch floor (kernels per step x a replayed kernel's "
                            "cost: what launches alone would take)", tables["launch"], several, hide=("id",),
                  collapsed=False)
@@ -100,7 +114,7 @@ def build_report(runs: list[RunInput], tables: dict[str, pd.DataFrame], figures:
         _table("drift", "Machine drift over the session (the tutorial's setting, per row it was paired with)",
                tables["drift"], several)
         + _table("noise", "Rounds and spread of every row", tables["noise"], several, highlight="noisy",
-                 collapsed=True)))
+                 collapsed=True, note=_noisy_count(tables["noise"], several))))
     checks = tables["suite_checks"]
     if not checks.empty:
         sections.append(Section("checks", "Suite checks", (
