@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.summary import outcome_lines
 from mnist_core.commands.info import _dataset_rows, _machine_rows
-from mnist_core.core.data import DatasetLocation, MnistData
+from mnist_core.core.data import DatasetLocation
 from mnist_core.report.answer import answer_lines
 from mnist_core.runs.runfile import typed_run
 from mnist_core.runs.sections import Outcome
@@ -34,8 +34,7 @@ def test_info_rows_with_a_gpu():
                "gpu_name": GPU_NAME, "gpu_count": 1, "gpu_memory_mib": 81_559.0, "gpu_driver": "580.65",
                "gpu_cuda_driver": "13.0", "cuda_version": "12.8", "torch_version": "2.11.0", "torchvision_version": "0.26.0"}
     location = DatasetLocation("mnist", "/data/MNIST/raw", "downloaded", True)
-    data = MnistData(*[[0] * n for n in (60_000, 60_000, 10_000, 10_000)], location)
-    rows = dict([*_machine_rows(machine), *_dataset_rows(data)])
+    rows = dict([*_machine_rows(machine), *_dataset_rows(location, {"train": 60_000, "test": 10_000})])
     # The driver's CUDA beside the driver; torch's own CUDA build on the torch line.
     assert rows["GPU"] == f"{GPU_NAME} x1, 81559 MiB, driver 580.65 (CUDA 13.0)"
     assert rows["torch"] == "2.11.0 (CUDA build 12.8)"
