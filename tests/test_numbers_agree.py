@@ -362,3 +362,16 @@ def test_check_prints_the_throughput_its_change_compares():
             assert agrees(ratio_of_pct(match.group(1)), adjusted, other), cells
             checked += 1
     assert checked >= 3
+
+
+def _answer_bullets(markdown: str) -> list[str]:
+    """The answer's lines: the bullets between the report's title block and its findings."""
+    head = markdown.split("## Findings", 1)[0]
+    return [line for line in head.splitlines() if line.startswith("- ")]
+
+
+def test_an_answer_line_gives_each_reason_once(rebuilt):
+    """A setting undecided for too few rounds said so in its effect and again after it (fresh-clone-3's run)."""
+    repeated = [f"{name}: {line}" for name, text in _reports(rebuilt) for line in _answer_bullets(text)
+                if line.count("for a 95% interval") > 1]
+    assert not repeated, "\n".join(repeated)

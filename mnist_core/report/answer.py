@@ -123,9 +123,11 @@ def _setting_line(run: Run, device: str) -> tuple[str | None, list[Verdict]]:
     if label == SLOWER:  # the fastest setting can be reliably slower only when the tutorial's did not run here
         return (f"DataLoader on the {where} at batch {TUTORIAL_BATCH}: keep the tutorial's setting; the best other "
                 f"setting, {name}, is slower: {effect}."), [judged.verdict]
+    # with too few rounds the effect's own text already says so; otherwise say why the interval decides nothing
+    why = f", {undecided_why(judged.verdict)}" if judged.verdict.effect.reliable else ""
     return (f"DataLoader on the {where} at batch {TUTORIAL_BATCH}: not decided: the best measured, {name}, is "
-            f"{effect} vs the tutorial's setting, {undecided_why(judged.verdict)}; keep the tutorial's setting until "
-            "a rerun decides."), [judged.verdict]
+            f"{effect} vs the tutorial's setting{why}; keep the tutorial's setting until a rerun decides."), \
+        [judged.verdict]
 
 
 def _settings_at_tutorial_batch(run: Run, device: str) -> list:
