@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from mnist_core.ab.calibration import redraw, scaled
-from mnist_core.measure.effect import FASTER, SLOWER
+from mnist_core.measure.effect import FASTER, SLOWER, Effect, interval_text
 
 THRESHOLD_PCT = 10.0
 
@@ -53,8 +53,7 @@ def session_table(sessions: list[tuple[Path, dict]]) -> list[str]:
     lines = ["| session | profile | current side | load before → after | wall | verdicts (±10%) |",
              "| --- | --- | --- | --- | --- | --- |"]
     for path, data in sessions:
-        calls = [f"**{r['verdict']}**: {r['row']} {100 * (r['change']['ratio'] - 1):+.1f}% "
-                 f"[{100 * (r['change']['low'] - 1):+.1f}%, {100 * (r['change']['high'] - 1):+.1f}%]"
+        calls = [f"**{r['verdict']}**: {r['row']} {interval_text(Effect(**r['change'], pairs=r['pairs']))}"
                  for r in data["results"] if r["verdict"] in (FASTER, SLOWER)]
         others = [r["verdict"] for r in data["results"] if r["verdict"] not in (FASTER, SLOWER)]
         summary = "; ".join(calls + [f"{others.count(label)} {label}" for label in sorted(set(others))])
