@@ -17,21 +17,35 @@ from mnist_core.report.plots import BANDWIDTH_PNG, CROSSOVER_PNG, SETTINGS_PNG, 
 from report_data import GPU_NAME, PCIE_GB_S, RESIDENT, gpu_run, throughput_bench
 
 
-@pytest.fixture
-def gpu_path(tmp_path):
-    path = tmp_path / "run-20261120T100000Z-nvidia-h100.json"
+# The hand-made run is rendered once for the module: drawing a report's plots takes seconds, and the tests that
+# read its Report read the one write_report rendered (build_report of the same run) beside the files it wrote.
+# The tests only read what they are given; each still gets its own copy of the tables' frames.
+@pytest.fixture(scope="module")
+def gpu_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gpu-run") / "run-20261120T100000Z-nvidia-h100.json"
     path.write_text(json.dumps(gpu_run()))
     return path
 
 
-@pytest.fixture
-def tables(gpu_path):
+@pytest.fixture(scope="module")
+def _gpu_tables(gpu_path):
     return report_tables(gpu_path)
 
 
 @pytest.fixture
-def report(gpu_path):
-    return build_report(load_runs([gpu_path]))[0]
+def tables(_gpu_tables):
+    return {key: frame.copy(deep=True) for key, frame in _gpu_tables.items()}
+
+
+@pytest.fixture(scope="module")
+def written(gpu_path, tmp_path_factory):
+    """The report of the hand-made run as `mnist-bench report` writes it: its files and its Report model."""
+    return write_report([gpu_path], tmp_path_factory.mktemp("gpu-report") / "gpu-report")
+
+
+@pytest.fixture
+def report(written):
+    return written.report
 
 
 def test_the_answer_comes_first_with_intervals_and_verdicts(report):
@@ -98,8 +112,7 @@ def test_findings_are_few_ranked_and_in_plain_words(report):
     assert all(finding.tables and all(report.has_table(key) for key in finding.tables) for finding in report.findings)
 
 
-def test_gpu_report_files_are_self_contained(gpu_path, tmp_path):
-    written = write_report([gpu_path], tmp_path / "gpu-report")
+def test_gpu_report_files_are_self_contained(written):
     assert {path.name for path in written.plots} == {CROSSOVER_PNG, THROUGHPUT_PNG, SETTINGS_PNG, BANDWIDTH_PNG}
     page = written.html.read_text()
     assert page.count('<img src="data:image/svg+xml;base64,') == 4 and 'src="throughput' not in page
