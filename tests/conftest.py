@@ -97,7 +97,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 # Test tiers. `slow`: runs a benchmark session (a subprocess pytest of bench/), marked by hand or through a
 # fixture below, or takes seconds a test for another reason (HEAVY_MODULES); `unit`: every other test, marked here
-# at collection (`pytest tests -m unit`: about a minute on 2 cores, for the edit-test loop).
+# at collection (`pytest tests -m unit`: under a minute on 2 cores, for the edit-test loop).
 SLOW, UNIT = "slow", "unit"
 # Fixtures that run a benchmark session: a test that uses one, directly or through another fixture, is slow.
 SESSION_FIXTURES = {"quick_run", "faulty_sweep", "run_a", "run_b", "run_slow", "run_rules", "benchmark_workflow"}
