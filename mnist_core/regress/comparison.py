@@ -3,17 +3,19 @@
 How a verdict is reached (docs/methods.md says it in five lines):
   1. Rows are matched by configuration. Each row's change is the Hodges-Lehmann shift between the two
      runs' rounds, with its exact 95% interval (measure/effect.py).
-  2. A machine is often faster or slower as a whole from one session to the next. The median change over a
-     device's rows (5 or more) is that machine-wide shift; it is taken out of every row and reported on its
-     own, since a slower machine and code that slows everything look the same (--absolute keeps it in).
+  2. A machine is often faster or slower as a whole from one session to the next. That machine-wide shift is the
+     median change over a device's rows whose pipelines do not share the yardstick's data path (resident data,
+     compiled steps: not the DataLoader), when 3 or more were compared; it is taken out of every row of the device
+     and reported on its own (--absolute keeps it in). So a slowdown of the DataLoader path, the yardstick's own,
+     is the DataLoader rows' change whenever the other pipelines did not move. Where every compared row shares
+     the DataLoader path (-k dataloader), the shift is the median over them all (5 or more), and the note says
+     that a change of that path and of the machine then look the same.
   3. Rows also move between sessions on their own (a row measured in a slow minute, a pipeline that suits the
-     machine's mood that day). How much, this comparison shows: the spread of the changes of a device's rows
-     of one kind (train, loader) around their median (robust: 1.4826 x their median absolute deviation)
-     widens each of their intervals by 1.96 times it; a row measured in a slower or faster minute in one run
-     than in the other (its yardstick rounds tell) is widened by that too. A kind with fewer than 5 rows compared
-     takes the spread of all its device's rows (a kind's few rows cannot show how far rows move, and the
-     sessions' drift alone, once used here, was far less than they moved); overhead rows, and devices with
-     fewer than 5 rows, are widened by each session's measured drift.
+     machine's mood that day). By how much was measured, not estimated from the rows under test (whose own
+     regression would widen it): SCATTER_PER_DRIFT times the two sessions' drift (their yardsticks' spread),
+     calibrated on the committed A/A pairs (docs/calibration.md), widens each throughput row's interval, in quadrature with how much more the minute one run measured the row
+     in differed from the other's (its yardstick rounds tell). Overhead rows, and host-to-device copies (not
+     calibrated), are widened by each session's measured drift.
      A machine can also run at two speeds for tens of seconds at a time: rows are compared state with state,
      and a row with no state in common has its interval widened by the most the state moved its pipeline
      (regress/matching.py).
@@ -27,14 +29,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from math import exp, inf, log
+from math import exp, hypot, inf, log
 from statistics import median
 
 from mnist_core.errors import BaselineError
 from mnist_core.measure.effect import (FASTER, INCONCLUSIVE, SAME, SLOWER, Effect, Verdict, check_threshold,
                                        compare, interval_text, smallest_slowdown_called_pct, unpaired)
 from mnist_core.measure.measurement import Measurement
-from mnist_core.measure.stats import Z_AT_CONFIDENCE, median_interval
+from mnist_core.measure.stats import median_interval
 from mnist_core.regress.hardware_key import hardware_key, key_differences
 from mnist_core.regress.matching import (compared, group_of, machine_states, matched, state_allowance,
                                          state_factors)
@@ -51,14 +53,20 @@ STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 # verdict with it (1 of 304, with three seeds; with 5%, 3.0-5.9% do), and 0.6% of unchanged rows hours apart do
 # (5%: 1.6%); a 20% slowdown of one row is then found in 37% of trials (5%: 54%).
 REGRESSION_THRESHOLD_PCT = 10.0
-MIN_ROWS_FOR_SHIFT = 5  # fewer rows than this in a group: no machine-wide shift or spread between rows
-ALL_KINDS = "all"  # Comparison.spread_pct's kind for the spread of all a device's rows
+MIN_ROWS_FOR_SHIFT = 5  # fewer compared rows than this in a group, all sharing the DataLoader path: no shift
+MIN_REFERENCE_ROWS = 3  # rows off the yardstick's data path that tell the machine's shift (a median of 3 or more)
+# How far a throughput row moves between two back-to-back sessions of unchanged code on its own, beyond its rounds'
+# own interval (95%, either way), per point of the two sessions' measured drift (their yardsticks' spread, combined
+# in quadrature). Drift is read off the yardstick's rounds beside every row, so a change of the code under test
+# does not widen it (a uniformly slower yardstick has the same spread), while a noisier machine does. Calibrated on
+# the committed A/A pairs of the 2-vCPU VM (tests/test_calibration.py; docs/calibration.md): at 1.25, 0.3% of
+# unchanged back-to-back default comparisons give a row a verdict; at 1.1, 2.0% do; at 1.0, 3.0%.
+SCATTER_PER_DRIFT = 1.5
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
 # Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 11% of comparisons
 # of unchanged sessions from different back-to-back pairs gave a row a verdict, against 0.3% within a pair
 # (tests/test_calibration.py).
 BACK_TO_BACK_H = 1.0
-MAD_TO_SD = 1.4826  # a normal distribution's standard deviation per median absolute deviation
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class Shift:
     effect: Effect
     verdict: Verdict
     rows: int
+    shared_path: bool = False  # every row it came from shares the yardstick's DataLoader path
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ class Comparison:
     baseline_status: RunStatus
     current_status: RunStatus
     shifts: tuple[Shift, ...] = ()
-    spread_pct: dict = field(default_factory=dict)  # (group, kind or ALL_KINDS) -> the 95% spread of the rows' changes
+    scatter_pct: dict = field(default_factory=dict)  # group -> session_scatter_pct, where a row was widened by it
     absolute: bool = False
     hours_apart: float | None = None  # between the two runs' saving times, when both recorded one
     formats: tuple[int, int] = (FORMAT_VERSION, FORMAT_VERSION)  # the run files' format versions: how each measured
@@ -147,6 +156,12 @@ class Comparison:
         if not values:
             return None
         return Resolution(tuple(sorted(value for value in values if value != inf)), values.count(inf))
+
+
+def session_scatter_pct(drift_before: dict[str, float], drift_after: dict[str, float], group: str) -> float:
+    """How far (95%, %) a row of the group may move between these two sessions on its own: SCATTER_PER_DRIFT times
+    their drifts combined, each session's from run_drift_pct."""
+    return SCATTER_PER_DRIFT * hypot(drift_before.get(group, OLD_RUN_DRIFT_PCT), drift_after.get(group, OLD_RUN_DRIFT_PCT))
 
 
 def run_drift_pct(run: Run) -> dict[str, float]:
@@ -175,22 +190,28 @@ def _minute_moved(old: Row, new: Row, baseline: Run, current: Run) -> float:
     return 0.0 if None in offsets else abs(offsets[1] - offsets[0])
 
 
-def _between_rows(log_changes: list[float]) -> float | None:
-    """The 95% half-width of how the rows' changes scatter around their median (robust); None below
-    MIN_ROWS_FOR_SHIFT rows."""
-    if len(log_changes) < MIN_ROWS_FOR_SHIFT:
-        return None
-    centre = median(log_changes)
-    return Z_AT_CONFIDENCE * MAD_TO_SD * median(abs(value - centre) for value in log_changes)
+def _off_the_yardstick_path(row: Row) -> bool:
+    """A row whose pipeline does not share the yardstick's data path (the tutorial's DataLoader): a change of that
+    path does not move it, so it can tell the machine's change from the path's."""
+    return isinstance(row, ThroughputRow) and not row.config.pipeline.dataloader
 
 
-def _shift(group: str, effects: list[Effect], threshold_pct: float) -> Shift | None:
-    if len(effects) < MIN_ROWS_FOR_SHIFT:
+def _shift(group: str, rows: list[Row], effects: list[Effect], threshold_pct: float) -> Shift | None:
+    """The group's machine-wide change: from its rows off the yardstick's path (MIN_REFERENCE_ROWS or more compared
+    state with state, else none), or, where every row compared is on that path, from all of them
+    (MIN_ROWS_FOR_SHIFT or more); None when too few tell it."""
+    reference = [effect for row, effect in zip(rows, effects) if _off_the_yardstick_path(row)]
+    shared_path = group != "copies" and not reference
+    if shared_path or group == "copies":
+        reference = effects
+        if len(reference) < MIN_ROWS_FOR_SHIFT:
+            return None
+    elif len(reference) < MIN_REFERENCE_ROWS:  # too few to tell the machine's change: none is taken out
         return None
-    interval = median_interval([log(effect.ratio) for effect in effects])
+    interval = median_interval([log(effect.ratio) for effect in reference])
     effect = Effect(exp(interval.estimate), exp(interval.low), exp(interval.high), interval.confidence, "rows",
-                    len(effects))
-    return Shift(group, effect, compare(effect, threshold_pct), len(effects))
+                    len(reference))
+    return Shift(group, effect, compare(effect, threshold_pct), len(reference), shared_path)
 
 
 def check_comparable(baseline: Run, current: Run, names: tuple[str, str], allow_hardware_mismatch: bool) -> list[str]:
@@ -224,27 +245,22 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
     states = machine_states(baseline, current)
     factors = state_factors((baseline, current), states)
     matches = {key: matched(compared(after[key]), compared(before[key]), states) for key in common}
-    raw = {key: match.joined() for key, match in matches.items() if match.effects}
     shifts = []
     shift_of: dict[str, float] = {}
-    by_group: dict[str, list[Effect]] = defaultdict(list)
-    by_kind: dict[tuple[str, str], list[Effect]] = defaultdict(list)
-    for key in raw:
-        if after[key].kind != "overhead":  # a ratio: the machine's speed is already divided out
-            by_group[group_of(after[key])].append(raw[key])
-            by_kind[group_of(after[key]), after[key].kind].append(raw[key])
-    spread = {group_kind: value for group_kind, effects in by_kind.items()
-              if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
-    spread |= {(group, ALL_KINDS): value for group, effects in by_group.items()
-               if (value := _between_rows([log(effect.ratio) for effect in effects])) is not None}
+    by_group: dict[str, tuple[list[Row], list[Effect]]] = defaultdict(lambda: ([], []))
+    for key in common:  # rows compared state with state: across states a row moves by what the state does to it
+        if after[key].kind != "overhead" and matches[key].effects:  # overhead: a ratio, the machine divided out
+            rows_of, effects = by_group[group_of(after[key])]
+            rows_of.append(after[key])
+            effects.append(matches[key].joined())
     if not absolute:
-        for group, effects in by_group.items():
-            shift = _shift(group, effects, threshold_pct)
+        for group, (rows_of, effects) in by_group.items():
+            shift = _shift(group, rows_of, effects, threshold_pct)
             if shift is not None:
                 shifts.append(shift)
                 shift_of[group] = log(shift.effect.ratio)
     drift_before, drift_after = run_drift_pct(baseline), run_drift_pct(current)
-    used = set()  # the spreads some row was widened by: the ones the comparison reports
+    scatter_pct = {}  # group -> the between-session allowance its rows were widened by
     rows = []
     for key, old in before.items():
         new = after.get(key)
@@ -253,12 +269,11 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
                                       note=_why_absent(current, old)))
             continue
         group = group_of(new)
-        scatter = None if new.kind == "overhead" else next(
-            (candidate for candidate in ((group, new.kind), (group, ALL_KINDS)) if candidate in spread), None)
-        if scatter is not None:  # its kind's spread on its device, or all the device's rows' for a kind with few
-            used.add(scatter)
-            parts = (spread[scatter], _minute_moved(old, new, baseline, current))
-        else:  # too few rows to see how they move: each session's measured drift
+        if isinstance(new, ThroughputRow) and new.kind != "overhead":
+            scatter_pct[group] = session_scatter_pct(drift_before, drift_after, group)
+            parts = (log(1 + scatter_pct[group] / 100),
+                     _minute_moved(old, new, baseline, current))
+        else:  # overhead ratios and copies: each session's measured drift
             parts = (log(1 + drift_before.get(group, OLD_RUN_DRIFT_PCT) / 100),
                      log(1 + drift_after.get(group, OLD_RUN_DRIFT_PCT) / 100))
         allowance = sum(part ** 2 for part in parts) ** 0.5
@@ -286,11 +301,10 @@ def compare_runs(baseline: Run, current: Run, threshold_pct: float = REGRESSION_
         count = sum(isinstance(row, AccuracyRow) for row in run.rows)
         if count:
             not_compared["accuracy"] = max(not_compared.get("accuracy", 0), count)
-    spread_pct = {group_kind: (exp(value) - 1) * 100 for group_kind, value in spread.items() if group_kind in used}
     times = (baseline.saved_at, current.saved_at)
     hours_apart = None if None in times else abs((times[1] - times[0]).total_seconds()) / 3600
     return Comparison(tuple(rows), threshold_pct, tuple(differences), not_compared, baseline.status,
-                      current.status, tuple(shifts), spread_pct, absolute, hours_apart,
+                      current.status, tuple(shifts), scatter_pct, absolute, hours_apart,
                       (baseline.format_version, current.format_version))
 
 

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
-from mnist_core.regress.comparison import (ALL_KINDS, BACK_TO_BACK_H, MISSING, NEW, UNUSABLE, Comparison,
+from mnist_core.regress.comparison import (BACK_TO_BACK_H, MISSING, NEW, SCATTER_PER_DRIFT, UNUSABLE, Comparison,
                                           Resolution, RowComparison)
 from mnist_core.regress.rules import HOLDS, NOT_APPLICABLE, VIOLATED, RuleResult
 from mnist_core.runs.runfile import FORMAT_METHODS
@@ -70,24 +70,28 @@ def comparison_lines(comparison: Comparison) -> list[str]:
             lines.append(f"note: the {name} is {status}: only its completed benchmarks are compared")
     for shift in comparison.shifts:
         where = "host-to-device copies" if shift.group == "copies" else f"{shift.group.upper()} rows"
+        if shift.shared_path:
+            lines.append(f"note: every compared {where} goes through the DataLoader, as the yardstick does: a change of "
+                         "that path and a change of the machine look the same here, and a move of all of them is "
+                         "taken for the machine's; compare with the resident rows too (no -k) to tell them apart")
+        source = (f"all {shift.rows} {where}" if shift.group == "copies" or shift.shared_path else
+                  f"the {shift.rows} {where} off the DataLoader path (resident data, compiled steps)")
         if shift.verdict.decided:
-            lines.append(f"note: all {shift.rows} {where} moved together by {shift.verdict.why}: the machine (or "
-                         "everything in this setup) was slower or faster; verdicts are relative to that. A slower "
-                         "machine and code that slows every row look the same: rerun the baseline on this machine "
-                         "now to tell, or use --absolute on a dedicated machine")
+            lines.append(f"note: {source} moved together by {shift.verdict.why}: the machine (or everything in this "
+                         "setup) was slower or faster; verdicts are relative to that. A slower machine and code that "
+                         "slows every row look the same: rerun the baseline on this machine now to tell, or use "
+                         "--absolute on a dedicated machine")
+        else:
+            lines.append(f"note: the machine's change, the median of {source}, {shift.verdict.why}, is taken out of "
+                         "every row (--absolute keeps it in)")
     if comparison.hours_apart is not None and comparison.hours_apart >= BACK_TO_BACK_H:
         lines.append(f"note: the runs are {_apart(comparison.hours_apart)} apart; on a shared machine rows move more "
                      "between sessions that far apart than back to back, and a verdict may be the machine's: for one "
                      "you can trust, run the baseline again now, right before the current run")
-    for (group, kind), spread in sorted(comparison.spread_pct.items()):
-        if group == "copies":
-            where = "host-to-device copies"
-        elif kind == ALL_KINDS:
-            where = f"{group.upper()} rows of every kind (the spread used for kinds with too few rows of their own)"
-        else:
-            where = f"{group.upper()} {kind} rows"
-        lines.append(f"note: the {where} scattered by ±{spread:.1f}% (95%) around their common change between the "
-                     "runs; their intervals allow for that")
+    for group, scatter in sorted(comparison.scatter_pct.items()):
+        lines.append(f"note: {group.upper()} rows may move by ±{scatter:.1f}% (95%) between two sessions on their own "
+                     f"({SCATTER_PER_DRIFT:g} x the two sessions' drift, calibrated on unchanged pairs); their "
+                     "intervals allow for that")
     if comparison.not_compared:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(comparison.not_compared.items()))
         lines.append(f"not compared: {kinds} (one timed run each: no rounds to tell a change from noise)")

@@ -1,9 +1,11 @@
 #!/bin/bash
 # The saved-run gate on the tutorial pipeline's slowdown that ab is calibrated on: two quick sessions one after
 # another, the second with every sample through the tutorial's Dataset 40 µs slower (fault sample_us, tests/
-# fault_injection.py), then `mnist-bench compare` and `mnist-bench check` of the second against the first.
+# fault_injection.py), then `mnist-bench compare` of the second against the first. Usage: run.sh [FOLDER], FOLDER
+# under ab/ (default gate-sample40).
 cd "$(dirname "$0")/../../../../.." || exit 2
-OUT=docs/evidence/cpu-amd-epyc-2core/ab/gate-sample40
+OUT=docs/evidence/cpu-amd-epyc-2core/ab/${1:-gate-sample40}
+mkdir -p $OUT
 common=(bench --benchmark-only --bench-profile quick --dataset fashion-mnist --data-root=/usr/share/datasets/fashion-mnist
         --no-report -p no:cacheprovider -p fault_injection)
 { echo "# started $(date -u +%FT%TZ); uptime: $(uptime)"; PYTHONPATH=$PWD/tests:$PWD "${PYTHON:-.venv/bin/python}" -m pytest "${common[@]}" --results-dir=$OUT/unchanged; echo "# exit $?; uptime: $(uptime)"; } > $OUT/unchanged.log 2>&1
