@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from mnist_core.report import build_report
+from mnist_core.report.analysis import setting_label
 from mnist_core.report.findings import all_findings
 from mnist_core.report.inputs import load_runs
 from mnist_core.report.render import to_markdown
@@ -223,6 +224,45 @@ def test_every_number_in_a_finding_is_printed_by_the_tables_it_links_to(rebuilt)
         assert not bad, f"{name}:\n" + "\n".join(bad)
         checked += len(_findings(text))
     assert checked > len(COMMITTED_REPORTS) + len(rebuilt)  # the reports have findings to check
+
+
+def _unnamed(finding) -> list[str]:
+    """What a finding leaves out of the configurations it quotes: each one's label as the tables print it, and its
+    batch size."""
+    missing = [f"'{setting_label(config)}'" for config in finding.configs if setting_label(config) not in finding.text]
+    missing += [f"batch {config.batch_size}" for config in finding.configs
+                if not re.search(rf"\bbatch(?:es)? (?:\d+, )*{config.batch_size}\b", finding.text)]
+    return missing
+
+
+def _finding_runs(tmp_path) -> list[list]:
+    from report_data import gpu_run
+
+    synthetic = tmp_path / "run-synthetic-gpu.json"
+    synthetic.write_text(json.dumps(gpu_run()))
+    paths = [*REBUILT_RUNS, synthetic, _unreached(REBUILT_RUNS[1], tmp_path / "run-unreached-cpu.json")]
+    paths += [*sorted((EVIDENCE / "cpu-amd-epyc-2core" / "aa" / "quick").glob("run-*.json"))[:1],
+              *sorted((EVIDENCE / "cpu-amd-epyc-2core" / "fresh-clone-3").glob("run-*.json"))]
+    return [load_runs([path]) for path in paths]
+
+
+def test_every_finding_names_the_configurations_it_compares(tmp_path):
+    """A finding that compares rows names each by the label the tables print (pipeline and every setting that can
+    act) and its batch size: "0 workers" alone does not say what it was compared with."""
+    checked, bad = 0, []
+    for runs in _finding_runs(tmp_path):
+        for finding in all_findings(runs, most=None):
+            checked += bool(finding.configs)
+            bad += [f"{finding.text} leaves out {', '.join(missing)}" for missing in [_unnamed(finding)] if missing]
+    assert checked > 10 and not bad, "\n".join(bad)
+
+
+def test_the_naming_check_can_fail(tmp_path):
+    """The finding on workers with the tutorial's label cut out of it is caught."""
+    runs = load_runs([REBUILT_RUNS[1]])
+    finding = next(finding for finding in all_findings(runs, most=None) if "workers instead of" in finding.text)
+    tutorial = setting_label(finding.configs[1])
+    assert not _unnamed(finding) and _unnamed(replace(finding, text=finding.text.replace(tutorial, "it")))
 
 
 def test_the_findings_check_can_fail():

@@ -106,7 +106,8 @@ def test_bandwidth_against_pcie(tables):
 def test_findings_are_few_ranked_and_in_plain_words(report):
     texts = [finding.text for finding in report.findings]
     assert 3 <= len(texts) <= MAX_FINDINGS
-    assert texts[0].startswith("At the tutorial's setting the GPU is busy 4.0%")  # the why, first
+    assert texts[0].startswith("At the tutorial's setting (DataLoader, 2 workers, pinned, non_blocking, batch 128) "
+                               "the GPU is busy 4.0%")  # the why, first
     assert not any(re.search(r"\b(train|loader|transfer)/", text) for text in texts)  # no benchmark ids
     assert any("depends on the batch size" in text or "at every batch size" in text for text in texts)
     assert all(finding.tables and all(report.has_table(key) for key in finding.tables) for finding in report.findings)

@@ -38,8 +38,9 @@ def _busy_gpu(run: RunInput) -> list[_Candidate]:
         return []
     why = (": it spends most of the time waiting for the DataLoader, which is why keeping the data on the GPU "
            "pays more than any DataLoader setting") if util < BUSY_GPU_PCT else ""
-    return [_Candidate(90, Finding(f"At the tutorial's setting the GPU is busy {util:.1f}% of the time (NVML's mean "
-                                   f"utilisation){why}.", ("telemetry",)))]
+    return [_Candidate(90, Finding(f"At the tutorial's setting ({setting_label(tutorial.config, with_batch=True)}) the "
+                                   f"GPU is busy {util:.1f}% of the time (NVML's mean utilisation){why}.",
+                                   ("telemetry",), (tutorial.config,)))]
 
 
 def _cell(judged: Judged, names: tuple[str, str] = ("", "")) -> str:
@@ -63,6 +64,21 @@ def _by_label(cells: list[Judged]) -> dict[str, list[int]]:
 
 def _batches(batches: list[int]) -> str:
     return ("batch " if len(batches) == 1 else "batches ") + ", ".join(str(batch) for batch in batches)
+
+
+def _named(configs: list) -> str:
+    """The configurations compared, by the labels the tables print, each with the batch sizes it stands for:
+    'DataLoader, 2 workers, pinned, non_blocking' or '... at batches 32, 128; ... at batch 512'."""
+    batches: dict[str, list[int]] = {}
+    for config in configs:
+        batches.setdefault(setting_label(config), []).append(config.batch_size)
+    if len(batches) == 1:
+        return next(iter(batches))
+    return "; ".join(f"{label} at {_batches(sizes)}" for label, sizes in batches.items())
+
+
+def _configs(cells: list[Judged]) -> tuple:
+    return tuple(config for judged in cells for config in (judged.row.config, judged.against.config))
 
 
 def _summary(cells: list[Judged], faster: str, slower: str) -> str:
@@ -91,7 +107,11 @@ def _crossover(run: RunInput) -> list[_Candidate]:
             continue
         summary = _summary(cells, "the GPU is faster", "the GPU is slower (choose the CPU)")
         detail = "; ".join(_cell(judged, ("GPU", "CPU")) for judged in cells)
-        out.append(_Candidate(80, Finding(f"With {family}: {summary} (adjusted samples/s: {detail}).", ("pipelines",))))
+        names = (f"GPU: {_named([judged.row.config for judged in cells])}; CPU: "
+                 f"{_named([judged.against.config for judged in cells])}")
+        named = f"{family[:-1]}; {names})" if family.endswith(")") else f"{family} ({names})"
+        out.append(_Candidate(80, Finding(f"With {named}: {summary} (adjusted samples/s: {detail}).",
+                                          ("pipelines",), _configs(cells))))
     return out
 
 
@@ -129,9 +149,11 @@ def _setting_effects(run: RunInput) -> list[_Candidate]:
             where = DEVICE_NAME[device]
             summary = _summary(cells, "faster", "slower")
             priority = 70 if labels & {FASTER, SLOWER} else (40 if labels == {SAME} else 30)
+            names = (f"{_named([judged.row.config for judged in cells])} vs the tutorial's "
+                     f"{_named([judged.against.config for judged in cells])}")
             out.append(_Candidate(priority, Finding(
-                f"On the {where}, {change}: {summary} (adjusted samples/s, changed vs the tutorial's: {detail}).",
-                ("pipelines",))))
+                f"On the {where}, {change} ({names}): {summary} (adjusted samples/s, changed vs the tutorial's: "
+                f"{detail}).", ("pipelines",), _configs(cells))))
     return out
 
 
@@ -148,10 +170,12 @@ def _compiled_step(run: RunInput) -> list[_Candidate]:
         if not cells:
             continue
         detail = "; ".join(_cell(judged) for judged in cells)
+        names = (f"{_named([judged.row.config for judged in cells])} vs "
+                 f"{_named([judged.against.config for judged in cells])}")
         out.append(_Candidate(65, Finding(
-            f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step (both with "
-            f"resident data): {_summary(cells, 'faster', 'slower')} (adjusted samples/s, compiled vs eager: "
-            f"{detail}).", ("pipelines",))))
+            f"On the {DEVICE_NAME[device]}, the step compiled by torch.compile against the eager step ({names}): "
+            f"{_summary(cells, 'faster', 'slower')} (adjusted samples/s, compiled vs eager: {detail}).",
+            ("pipelines",), _configs(cells))))
     return out
 
 
@@ -191,15 +215,17 @@ def _accuracy(run: RunInput) -> list[_Candidate]:
         best = max(rows, key=lambda row: row.val_accuracy)
         return [_Candidate(45, Finding(
             f"No configuration reached {rows[0].target_accuracy:.0%} validation accuracy within its epochs (best "
-            f"{best.val_accuracy:.1%}, {setting_label(best.config, with_batch=True)}).", ("accuracy",)))]
+            f"{best.val_accuracy:.1%}, {setting_label(best.config, with_batch=True)}).", ("accuracy",),
+            (best.config,)))]
     fastest = min(reached, key=lambda row: row.seconds_to_target)
     slowest = max(rows, key=lambda row: row.seconds)
-    other = f"; {setting_label(slowest.config)} ({DEVICE_NAME[slowest.config.device]}) took {duration(slowest.seconds)}" \
-        if slowest is not fastest else ""
+    other = (f"; {setting_label(slowest.config, with_batch=True)} ({DEVICE_NAME[slowest.config.device]}) took "
+             f"{duration(slowest.seconds)}") if slowest is not fastest else ""
     return [_Candidate(60, Finding(
         f"Time to {fastest.target_accuracy:.0%} validation accuracy (one timed run each, so no interval): fastest "
-        f"{duration(fastest.seconds_to_target)} with {setting_label(fastest.config)} "
-        f"({DEVICE_NAME[fastest.config.device]}, {fastest.epochs} epochs){other}.", ("accuracy",)))]
+        f"{duration(fastest.seconds_to_target)} with {setting_label(fastest.config, with_batch=True)} "
+        f"({DEVICE_NAME[fastest.config.device]}, {fastest.epochs} epochs){other}.", ("accuracy",),
+        (fastest.config,) + ((slowest.config,) if slowest is not fastest else ())))]
 
 
 def _trust(run: RunInput) -> list[_Candidate]:
@@ -230,7 +256,7 @@ def all_findings(runs: list[RunInput], most: int | None = MAX_FINDINGS) -> list[
             for candidate in make(run):
                 finding = candidate.finding
                 if several:
-                    finding = Finding(f"{run.label}: {finding.text}", finding.tables)
+                    finding = Finding(f"{run.label}: {finding.text}", finding.tables, finding.configs)
                 candidates.append(_Candidate(candidate.priority, finding))
     candidates.sort(key=lambda candidate: -candidate.priority)
     return [candidate.finding for candidate in candidates[:most]]

@@ -47,6 +47,7 @@ class Finding:
 
     text: str
     tables: tuple[str, ...]  # Table.key of each
+    configs: tuple = ()  # the BenchConfig of every row whose numbers it quotes: the text names each by its label
 
 
 @dataclass(frozen=True)
