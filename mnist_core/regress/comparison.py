@@ -49,9 +49,9 @@ NEW, MISSING, UNUSABLE = "new", "missing", "unusable"
 STATUSES = (SLOWER, FASTER, SAME, INCONCLUSIVE, NEW, MISSING, UNUSABLE)
 # The smallest change between two runs that counts, unless a caller says otherwise: larger than the 5% used
 # within a run, as asv's 10% factor is, because whole sessions differ where paired rounds do not. On the 2-vCPU
-# VM (tests/test_calibration.py, eight back-to-back pairs) 0.3% of unchanged comparisons of ~20 rows get a
-# verdict with it (1 of 304, with three seeds; with 5%, 3.0-5.9% do), and 0.6% of unchanged rows hours apart do
-# (5%: 1.6%); a 20% slowdown of one row is then found in 37% of trials (5%: 54%).
+# VM (tests/test_calibration.py, eight back-to-back pairs) 0.3-0.7% of unchanged comparisons of ~20 rows get a
+# verdict with it (1-2 of 304 over three seeds), and 0.1-0.2% of unchanged rows hours apart do; a 20% slowdown of
+# one row is then found in 25-26% of trials.
 REGRESSION_THRESHOLD_PCT = 10.0
 MIN_ROWS_FOR_SHIFT = 5  # fewer compared rows than this in a group, all sharing the DataLoader path: no shift
 MIN_REFERENCE_ROWS = 3  # rows off the yardstick's data path that tell the machine's shift (a median of 3 or more)
@@ -59,12 +59,13 @@ MIN_REFERENCE_ROWS = 3  # rows off the yardstick's data path that tell the machi
 # own interval (95%, either way), per point of the two sessions' measured drift (their yardsticks' spread, combined
 # in quadrature). Drift is read off the yardstick's rounds beside every row, so a change of the code under test
 # does not widen it (a uniformly slower yardstick has the same spread), while a noisier machine does. Calibrated on
-# the committed A/A pairs of the 2-vCPU VM (tests/test_calibration.py; docs/calibration.md): at 1.25, 0.3% of
-# unchanged back-to-back default comparisons give a row a verdict; at 1.1, 2.0% do; at 1.0, 3.0%.
+# the committed A/A pairs of the 2-vCPU VM (tests/test_calibration.py; docs/calibration.md): at 1.5, 1-2 of 304
+# unchanged back-to-back default comparisons give a row a verdict over three seeds; at 1.25, up to 6 (2.0%); at
+# 1.0, 9 (3.0%).
 SCATTER_PER_DRIFT = 1.5
 OLD_RUN_DRIFT_PCT = 5.0  # assumed within-session drift of a format-1 run, which recorded none
-# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 11% of comparisons
-# of unchanged sessions from different back-to-back pairs gave a row a verdict, against 0.3% within a pair
+# Sessions further apart than this differ by more than back-to-back ones: on the 2-vCPU VM, 2-4% of comparisons
+# of unchanged sessions from different back-to-back pairs gave a row a verdict, against 0.3-0.7% within a pair
 # (tests/test_calibration.py).
 BACK_TO_BACK_H = 1.0
 
