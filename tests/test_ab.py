@@ -19,8 +19,8 @@ from cli_helpers import assert_one_line_error, run_cli
 from mnist_core.ab.abfile import ab_data, markdown_page, write_ab
 from mnist_core.ab.analysis import Block, any_slower, paired_rates, row_results
 from mnist_core.ab.schedule import neighbour_pairs, row_order, visit_order
-from mnist_core.ab.session import (MAX_BLOCK_S, MAX_BLOCK_WALL_S, MIN_BLOCK_ROUNDS, START_UP_FACTOR, AbPlan, AbRecord,
-                                   AbSettings, block_seconds, run_session, selected)
+from mnist_core.ab.session import (MAX_BLOCK_S, MAX_BLOCK_WALL_S, MIN_BLOCK_ROUNDS, START_UP_FACTOR, PLANS, AbPlan,
+                                   AbRecord, AbSettings, block_seconds, run_session, selected)
 from mnist_core.ab.sides import BASELINE, CURRENT, Side, SideSpec, prepared_sides
 from mnist_core.errors import ConfigError
 from mnist_core.measure.effect import FASTER, INCONCLUSIVE, SAME, SLOWER
@@ -142,7 +142,7 @@ class FakeWorker:
 
 
 def _settings(keyword=None, cycles=3, pairs=4):
-    return AbSettings("quick", ("cpu",), None, None, keyword, seed=11, plan=AbPlan(cycles, pairs, 1.0))
+    return AbSettings("quick", ("cpu",), None, None, keyword, seed=11, plan=AbPlan(cycles, pairs, 1.0, (0.1, 0.5)))
 
 
 def _sides():
@@ -183,7 +183,18 @@ def test_the_follower_times_the_fitters_round_and_the_block_length_is_recorded()
     record = _fake_session({})
     follower_opens = [fields for worker in FakeWorker.started[1:2] for op, fields in worker.requests if op == "open"]
     assert all(fields["steps_per_round"] == 10 for fields in follower_opens)
+    fitter_opens = [fields for worker in FakeWorker.started[:1] for op, fields in worker.requests if op == "open"]
+    assert fitter_opens and all(fields == {"row": fields["row"], "steps_per_round": None, "round_s": [0.1, 0.5]}
+                                for fields in fitter_opens)  # the plan's round length, not the profile's
     assert all(visit.block_s == 1.0 and "start-up 2.0 ms" in visit.why for visit in record.visits)
+
+
+@pytest.mark.parametrize("profile", sorted(PLANS))
+def test_every_plans_rounds_are_short_enough_for_a_block_to_end_near_its_length(profile):
+    """A block holds at least MIN_BLOCK_ROUNDS rounds: rounds longer than block_s / MIN_BLOCK_ROUNDS would
+    stretch every block past its length (at `default` 1.5 s rounds made 2 s blocks last 3 s)."""
+    plan = PLANS[profile]
+    assert plan.round_s[0] < plan.round_s[1] <= plan.block_s / MIN_BLOCK_ROUNDS
 
 
 def _by_pair(blocks):

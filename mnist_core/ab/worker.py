@@ -5,9 +5,10 @@ first on PYTHONPATH and the side's environment variables, so everything it times
 JSON lines: one request per line on stdin, one reply per line on the protocol stream (the process's original
 stdout; anything else printing to stdout goes to stderr instead). Requests:
 
-  {"op": "open", "row": ID, "steps_per_round": N | null}   build the row (closing the previous one), warm it up
-        and, when N is null, fit its round to the profile's round length; replies the round it will time, with
-        one probe block's round seconds and start-up
+  {"op": "open", "row": ID, "steps_per_round": N | null, "round_s": [LOW, HIGH]}   build the row (closing the
+        previous one), warm it up and, when N is null, fit its round to last LOW to HIGH seconds (the profile's
+        round length when round_s is absent; a worker of an older revision ignores it, and the other side then
+        follows its round); replies the round it will time, with one probe block's round seconds and start-up
   {"op": "block", "seconds": S, "min_rounds": N, "max_wall_s": W}   timed rounds of the open row adding up
         to S seconds (at least N; none started after W seconds): their samples/s
   {"op": "close"}                                          close the open row
@@ -81,7 +82,7 @@ class Worker:
                 "mnist_core": str(Path(mnist_core.__file__).resolve().parent),
                 "mnist_core_version": getattr(mnist_core, "__version__", None), "python": sys.executable}
 
-    def open(self, row: str, steps_per_round: int | None) -> dict:
+    def open(self, row: str, steps_per_round: int | None, round_s: tuple[float, float] | None = None) -> dict:
         self.close()
         if row not in self.rows:
             raise KeyError(f"row {row!r} is not in this side's matrix")
@@ -89,7 +90,7 @@ class Worker:
         self.workload = self.build(kind, config, self.data)
         self.workload.warmup(self.profile.warmup_rounds)
         if steps_per_round is None:
-            self.workload.fit_rounds(*self.profile.round_s)
+            self.workload.fit_rounds(*(round_s or self.profile.round_s))  # the session's plan; else the profile's
         else:
             self.workload.steps_per_round = int(steps_per_round)
         probe = self.block(0.0)  # one round: what a round and a block's start-up cost now (not part of any answer)
@@ -139,7 +140,7 @@ def serve(worker: Worker, requests, replies) -> None:
                 reply({})
                 return
             if op == "open":
-                reply(worker.open(request["row"], request.get("steps_per_round")))
+                reply(worker.open(request["row"], request.get("steps_per_round"), request.get("round_s")))
             elif op == "block":
                 reply(worker.block(float(request["seconds"]), int(request.get("min_rounds", 1)),
                                    request.get("max_wall_s")))
